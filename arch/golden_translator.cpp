@@ -28,7 +28,8 @@ void set_fault(TranslationResult& r, FaultKind kind, FaultStage stage, unsigned 
   r.fault.gpa = gpa;
 }
 
-constexpr unsigned level_of(PageSize s) { return s == PageSize::k1G ? 3 : s == PageSize::k2M ? 2 : 1; }
+// Guest-physical address bits a 4-level EPT walk translates.
+constexpr unsigned kEptInputBits = 48;
 
 }  // namespace
 
@@ -62,19 +63,35 @@ GoldenTranslator::HostStep GoldenTranslator::translate_gpa(const TranslationCont
     }
   }
 
-  // EPT walk. Guest paging-structure accesses are reads, or writes when EPT A/D is enabled.
+  // EPT walk. Guest paging-structure accesses are reads; with EPT A/D enabled they are treated
+  // as writes (they need W and set D on the EPT leaf) and a violation reports both the read and
+  // the write bit (SDM Table 28-7, bit 1). The final access checks its own type.
   const bool ept_ad = ept::eptp::ad_enabled(ctx.eptp);
   const bool set_ad = ept_ad && ctx.ad_updates;
-  std::uint32_t access_bits;
+  std::uint32_t access_bits;  // exit-qualification bits 2:0
+  std::uint64_t need;         // EPT permission the access needs
   if (!final_access) {
-    access_bits = ept_ad ? eptq::kWrite : eptq::kRead;
+    access_bits = ept_ad ? (eptq::kRead | eptq::kWrite) : eptq::kRead;
+    need = ept_ad ? ept::kW : ept::kR;
+  } else if (access.type == AccessType::kWrite) {
+    access_bits = eptq::kWrite;
+    need = ept::kW;
+  } else if (access.type == AccessType::kExecute) {
+    access_bits = eptq::kFetch;
+    need = ept::kX;
   } else {
-    access_bits = access.type == AccessType::kWrite     ? eptq::kWrite
-                  : access.type == AccessType::kExecute ? eptq::kFetch
-                                                        : eptq::kRead;
+    access_bits = eptq::kRead;
+    need = ept::kR;
   }
   const std::uint32_t qual_base =
       access_bits | eptq::kGvaValid | (final_access ? eptq::kFinal : 0);
+
+  // A 4-level EPT translates gPA bits 47:0 only (SDM §29.3.2): a gPA above them has no EPT entry
+  // (it must not alias the low 256 TiB), so it is an EPT violation before any reference.
+  if ((gpa >> kEptInputBits) != 0) {
+    set_fault(r, FaultKind::kEptViolation, stage, 4, qual_base, access.va, gpa);
+    return h;
+  }
 
   std::uint64_t table = ept::eptp::pml4(ctx.eptp, ctx.maxphyaddr);
   std::uint64_t rwx = ept::kRWX;
@@ -108,14 +125,11 @@ GoldenTranslator::HostStep GoldenTranslator::translate_gpa(const TranslationCont
     const std::uint32_t perm_bits = ((rwx & ept::kR) ? eptq::kReadable : 0) |
                                     ((rwx & ept::kW) ? eptq::kWritable : 0) |
                                     ((rwx & ept::kX) ? eptq::kExecutable : 0);
-    const bool allowed = (access_bits == eptq::kRead && (rwx & ept::kR)) ||
-                         (access_bits == eptq::kWrite && (rwx & ept::kW)) ||
-                         (access_bits == eptq::kFetch && (rwx & ept::kX));
-    if (!allowed) {
+    if ((rwx & need) != need) {
       set_fault(r, FaultKind::kEptViolation, stage, level, qual_base | perm_bits, access.va, gpa);
       return h;
     }
-    const bool dirty = access_bits == eptq::kWrite;
+    const bool dirty = need == ept::kW;
     const std::uint64_t want = ept::kA | (dirty ? ept::kD : 0);
     if (set_ad && (e & want) != want) {
       write(entry_pa, e | want);
@@ -148,7 +162,8 @@ TranslationResult GoldenTranslator::translate(const TranslationContext& ctx, con
   bool g_w = true, g_u = true, g_x = true;
   if (uses_guest_segment(ctx.mode) && ctx.guest_seg.contains(va)) {
     if (is_exec) {  // segments map read/write/user memory, not code
-      set_fault(r, FaultKind::kGuestPageFault, FaultStage::kFinal, 0, pf_code(access, pf::kP), va, 0);
+      set_fault(r, FaultKind::kGuestPageFault, FaultStage::kFinal, 0, pf_code(access, pf::kP), va,
+                0);
       return r;
     }
     r.gpa = ctx.guest_seg.translate(va);

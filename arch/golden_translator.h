@@ -13,10 +13,13 @@
 //      then set A (and D on a write) in one RMW; gPA = frame + offset.
 //   5. Final gPA -> hPA as in step 1, with the access's own type checked against the EPT.
 // EPT entries are handled alike: not present -> EPT violation, reserved/W-without-R/bad memory type
-// -> EPT misconfiguration, permissions (AND over the levels) checked at the leaf. With EPTP bit 6,
-// A is set on every EPT entry used and D on the leaf of a write; guest paging-structure accesses
-// then count as writes (SDM §29.3.5). Without it, a guest A/D update needs EPT write permission on
-// that table, else an EPT violation (write to a guest paging structure).
+// -> EPT misconfiguration, permissions (AND over the levels) checked at the leaf. A gPA with a bit
+// above 47 set is an EPT violation at level 4 with no reference (a 4-level EPT translates 48 bits).
+// With EPTP bit 6, A is set on every EPT entry used and D on the leaf of a write; guest
+// paging-structure accesses then count as writes (SDM §29.3.5): they need EPT W, set D, and a
+// violation on them reports read|write in the exit qualification. Without it, a guest A/D update
+// needs EPT write permission on that table, else an EPT violation (write to a guest paging
+// structure, level = the EPT leaf level of that table).
 // A guest-segment hit replaces steps 1–4 by gPA = gVA + OFFSET_G (read/write/user; no execute).
 #pragma once
 #include "arch/phys_mem.h"
