@@ -1,0 +1,227 @@
+// The data-cache hierarchy (SPEC §4) that both the cores' data accesses and the page walkers'
+// references go through, so that a workload that thrashes the caches also slows its walks.
+// Tag arrays only (the data live in the physical memory model); plain C++17, no SystemC.
+//
+// Composition: one SharedCache (LLC + DRAM) for the whole platform, and per core one
+// CacheHierarchy (private L1D and L2) that refers to it. CacheSystem builds N of them. Not
+// thread-safe: SystemC runs processes one at a time.
+//
+// Defaults (Sandy Bridge host of the paper): 64-byte lines; L1D 32 KiB 8-way, L2 256 KiB 8-way,
+// LLC 15 MiB 20-way; latencies 4 / 12 / 40 cycles, DRAM 200. The LLC has 15 MiB / 64 B / 20 =
+// 12288 sets, not a power of two (it is 6 slices of 2048 sets on the real part): sets are indexed
+// by line number modulo the set count, with an exact multiply-based modulo (set_assoc.h).
+//
+// Policy: write-back, write-allocate, non-inclusive. A miss fills every level it passed (so the
+// levels are inclusive in practice, but an eviction never back-invalidates the levels above). A
+// write marks only the L1D copy dirty. A dirty victim is written back to the nearest lower level
+// that holds the line (marking it dirty without changing its LRU place), else to DRAM; writebacks
+// are counted but cost no latency. No coherence between cores' private caches.
+//
+// Latency of an access: the latency of the level that serves it (these are load-to-use latencies
+// of the whole path, not per-level increments). An access touches one line: the line of `pa`.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "arch/address.h"
+#include "tlm/set_assoc.h"
+
+namespace mmuvp::tlm {
+
+enum class CacheLevelId : std::uint8_t { kL1D = 0, kL2 = 1, kLlc = 2, kDram = 3 };
+constexpr unsigned kCacheLevelIds = 4;
+std::string_view to_string(CacheLevelId l);  // "L1D", "L2", "LLC", "DRAM"
+
+// Who made an access, for separate counters.
+enum class Requester : std::uint8_t { kData = 0, kWalker = 1 };
+constexpr unsigned kRequesters = 2;
+std::string_view to_string(Requester r);  // "data", "walker"
+
+constexpr std::uint64_t kKiB = 1024;
+constexpr std::uint64_t kMiB = 1024 * kKiB;
+
+struct CacheLevelConfig {
+  std::uint64_t size_bytes = 0;  // 0: the level is absent
+  std::uint32_t ways = 0;
+  std::uint32_t latency = 0;  // cycles when this level serves the access
+};
+
+struct CacheConfig {
+  std::uint32_t line_bytes = 64;
+  CacheLevelConfig l1d{32 * kKiB, 8, 4};
+  CacheLevelConfig l2{256 * kKiB, 8, 12};
+  CacheLevelConfig llc{15 * kMiB, 20, 40};
+  std::uint32_t dram_latency = 200;
+
+  // Throws std::invalid_argument("CacheConfig.<field>: <reason>"): line size a power of two in
+  // [8, 4096], each present level's size a multiple of line_bytes * ways with at most 2^24 lines,
+  // latencies not decreasing from L1D to DRAM over the present levels.
+  void validate() const;
+};
+
+struct CacheAccessCounters {
+  std::uint64_t accesses = 0;
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+};
+
+struct CacheLevelCounters {
+  std::array<CacheAccessCounters, kRequesters> by_requester{};  // [Requester]
+  std::uint64_t fills = 0;
+  std::uint64_t evictions = 0;   // valid lines replaced
+  std::uint64_t writebacks = 0;  // of those, dirty ones written to a lower level
+  CacheAccessCounters total() const;
+};
+
+// One level's tag array.
+class CacheLevel {
+ public:
+  // Throws std::invalid_argument naming `name` for a bad geometry.
+  CacheLevel(std::string name, const CacheLevelConfig& cfg, std::uint32_t line_bytes);
+
+  const std::string& name() const { return name_; }
+  bool enabled() const { return store_.enabled(); }
+  std::uint32_t latency() const { return latency_; }
+  const Geometry& geometry() const { return store_.geometry(); }
+
+  // Counted lookup of line number `line` (address >> log2 line size). A hit becomes most
+  // recently used; with `write` it also becomes dirty.
+  bool access(std::uint64_t line, bool write, Requester who) {
+    CacheAccessCounters& c = counters_.by_requester[static_cast<unsigned>(who)];
+    ++c.accesses;
+    Line* l = store_.find(store_.set_of(line), [line](const Line& x) { return x.line == line; });
+    if (l == nullptr) {
+      ++c.misses;
+      return false;
+    }
+    ++c.hits;
+    l->dirty |= write;
+    return true;
+  }
+  // Installs `line` as most recently used. Returns true and sets *victim if a dirty line was
+  // evicted (the caller writes it back).
+  bool fill(std::uint64_t line, bool dirty, std::uint64_t* victim);
+  // A writeback from the level above: marks `line` dirty if present (LRU unchanged).
+  bool absorb_writeback(std::uint64_t line);
+  // Uncounted presence test (tests, debug).
+  bool contains(std::uint64_t line) const;
+  bool is_dirty(std::uint64_t line) const;
+  std::uint32_t valid_lines() const { return store_.valid_count(); }
+
+  const CacheLevelCounters& counters() const { return counters_; }
+  void reset_counters() { counters_ = {}; }
+
+ private:
+  struct Line {
+    std::uint64_t line = 0;
+    bool dirty = false;
+  };
+  std::string name_;
+  std::uint32_t latency_ = 0;
+  SetAssoc<Line> store_;
+  CacheLevelCounters counters_;
+};
+
+struct DramCounters {
+  std::array<std::uint64_t, kRequesters> accesses{};  // [Requester]
+  std::uint64_t writebacks = 0;                       // dirty lines written back from any level
+};
+
+// The platform-wide part: the last-level cache and DRAM.
+class SharedCache {
+ public:
+  explicit SharedCache(const CacheConfig& cfg = {});  // validates cfg
+
+  CacheLevel& llc() { return llc_; }
+  const CacheLevel& llc() const { return llc_; }
+  std::uint32_t dram_latency() const { return config_.dram_latency; }
+  std::uint32_t line_bytes() const { return config_.line_bytes; }
+  const CacheConfig& config() const { return config_; }
+
+  void count_dram_access(Requester who) { ++dram_.accesses[static_cast<unsigned>(who)]; }
+  void count_dram_writeback() { ++dram_.writebacks; }
+  const DramCounters& dram_counters() const { return dram_; }
+  void reset_counters();
+
+ private:
+  CacheConfig config_;
+  CacheLevel llc_;
+  DramCounters dram_;
+};
+
+struct CacheAccess {
+  std::uint32_t latency = 0;
+  CacheLevelId level = CacheLevelId::kDram;  // who served it
+};
+
+// Counts of one core's accesses by the level that served them, and their cycles.
+struct CoreCacheCounters {
+  std::array<std::array<std::uint64_t, kCacheLevelIds>, kRequesters> served{};  // [who][level]
+  std::array<std::uint64_t, kRequesters> cycles{};                              // [who]
+  std::uint64_t accesses(Requester who) const;
+};
+
+// One core's view: private L1D and L2 in front of the shared LLC and DRAM.
+class CacheHierarchy {
+ public:
+  // Validates cfg; its LLC and DRAM fields are ignored (the shared part's apply). Throws
+  // std::invalid_argument if the line sizes differ.
+  CacheHierarchy(const CacheConfig& cfg, SharedCache& shared);
+
+  CacheAccess access(arch::hpa_t pa, bool is_write, Requester who);
+
+  CacheLevel& l1d() { return l1d_; }
+  CacheLevel& l2() { return l2_; }
+  const CacheLevel& l1d() const { return l1d_; }
+  const CacheLevel& l2() const { return l2_; }
+  SharedCache& shared() { return *shared_; }
+  const SharedCache& shared() const { return *shared_; }
+  std::uint64_t line_of(arch::hpa_t pa) const { return pa >> line_shift_; }
+
+  const CoreCacheCounters& counters() const { return counters_; }
+  void reset_counters();  // this core's counters and its L1D/L2 (not the shared part)
+
+ private:
+  CacheAccess served(CacheLevelId level, std::uint32_t latency, Requester who) {
+    const auto w = static_cast<unsigned>(who);
+    ++counters_.served[w][static_cast<unsigned>(level)];
+    counters_.cycles[w] += latency;
+    return CacheAccess{latency, level};
+  }
+  void fill_l1d(std::uint64_t line, bool dirty);
+  void fill_l2(std::uint64_t line);
+  void fill_llc(std::uint64_t line);
+  void write_back_below(CacheLevelId from, std::uint64_t line);
+
+  unsigned line_shift_ = 6;
+  CacheLevel l1d_;
+  CacheLevel l2_;
+  SharedCache* shared_;
+  CoreCacheCounters counters_;
+};
+
+// N cores' private caches sharing one LLC and DRAM.
+class CacheSystem {
+ public:
+  static constexpr unsigned kMaxCores = 256;
+  // Throws std::invalid_argument for a bad config or a core count outside 1..kMaxCores.
+  explicit CacheSystem(const CacheConfig& cfg = {}, unsigned cores = 1);
+  CacheSystem(const CacheSystem&) = delete;
+  CacheSystem& operator=(const CacheSystem&) = delete;
+
+  unsigned cores() const { return static_cast<unsigned>(cores_.size()); }
+  CacheHierarchy& core(unsigned i) { return cores_.at(i); }
+  const CacheHierarchy& core(unsigned i) const { return cores_.at(i); }
+  SharedCache& shared() { return *shared_; }
+  const SharedCache& shared() const { return *shared_; }
+
+ private:
+  std::unique_ptr<SharedCache> shared_;  // stable address for the cores' references
+  std::vector<CacheHierarchy> cores_;
+};
+
+}  // namespace mmuvp::tlm
