@@ -18,6 +18,7 @@
 #include "tests/golden/golden_test_util.h"
 #include "tests/golden/random_space.h"
 #include "tests/golden/reference_walker.h"
+#include "tests/golden/result_diff.h"
 
 namespace mmuvp::golden {
 namespace {
@@ -28,50 +29,6 @@ using arch::Mode;
 constexpr unsigned kSpacesPerMode = 6;             // MAXPHYADDR 52 and 46 alternately
 constexpr unsigned kTranslationsPerSpace = 25000;  // 150,000 per mode
 constexpr std::uint64_t kBaseSeed = 0x6d6d7576'00000000ull;
-
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-template <typename T>
-std::string show(const T& v) {
-  std::ostringstream os;
-  arch::PrintTo(v, &os);
-  return os.str();
-}
-
-// Empty when the golden result and the reference outcome agree, else what differs.
-std::string difference(const arch::TranslationResult& g, const ReferenceOutcome& r) {
-  std::string d;
-  if (g.fault != r.fault) d += " fault: golden {" + show(g.fault) + "} ref {" + show(r.fault) + "}";
-  if (g.refs.overflowed()) d += " golden reference list overflowed";
-  const std::vector<arch::MemRef> grefs = to_vector(g.refs);
-  if (grefs != r.refs) {
-    d += " refs: golden " + std::to_string(grefs.size()) + " ref " + std::to_string(r.refs.size());
-    for (std::size_t i = 0; i < std::max(grefs.size(), r.refs.size()); ++i) {
-      const std::string a = i < grefs.size() ? show(grefs[i]) : "-";
-      const std::string b = i < r.refs.size() ? show(r.refs[i]) : "-";
-      if (a != b) {
-        d += " first difference at #" + std::to_string(i) + ": golden " + a + " ref " + b;
-        break;
-      }
-    }
-  }
-  if (to_vector(g.adds) != r.adds) d += " segment additions differ";
-  if (g.filter_hits != r.filter_hits) d += " filter hits differ";
-  if (g.ok() && r.ok()) {
-    if (g.gpa != r.gpa) d += " gpa " + hex(g.gpa) + " vs " + hex(r.gpa);
-    if (g.hpa != r.hpa) d += " hpa " + hex(g.hpa) + " vs " + hex(r.hpa);
-    if (g.size != r.size || g.guest_size != r.guest_size || g.host_size != r.host_size)
-      d += " sizes differ";
-    if (!(g.perms == r.perms)) d += " perms " + show(g.perms) + " vs " + show(r.perms);
-    if (g.guest_seg_hit != r.guest_seg_hit || g.vmm_seg_hit != r.vmm_seg_hit)
-      d += " segment-hit flags differ";
-  }
-  return d;
-}
 
 struct Tally {
   std::uint64_t total = 0, ok = 0, guest_seg = 0, vmm_seg = 0, filter = 0, ad_writes = 0;
@@ -125,7 +82,7 @@ TEST_P(RandomizedAgreement, GoldenEqualsReference) {
       const ReferenceOutcome want = reference.translate(ctx, access);  // reads only
       const arch::TranslationResult got = golden.translate(ctx, access);
       tally.add(got);
-      const std::string d = difference(got, want);
+      const std::string d = result_difference(got, want);
       if (d.empty()) continue;
       if (++mismatches <= 5) {
         report += "\n  seed " + hex(seed) + " #" + std::to_string(i) + " va " + hex(access.va) +
