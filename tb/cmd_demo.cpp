@@ -144,8 +144,8 @@ void register_demo(CLI::App& app) {
               "printing what each translation cost");
   struct Options {
     std::string footprint = "64";
-    std::uint64_t accesses = 20000;
-    std::uint64_t seed = 1;
+    std::string accesses = "20000";
+    std::string seed = "1";
     bool ad = false;
   };
   auto opt = std::make_shared<Options>();
@@ -157,8 +157,10 @@ void register_demo(CLI::App& app) {
   cmd->callback([opt] {
     const std::uint64_t mib = parse_u64(opt->footprint, "--footprint-mib");
     if (mib == 0 || mib > (1u << 20)) throw CommandError("--footprint-mib must be in [1, 1048576]");
-    if (opt->accesses == 0) throw CommandError("--accesses must be positive");
-    run_demo(mib << 20, opt->accesses, opt->seed, opt->ad);
+    const std::uint64_t accesses = parse_u64(opt->accesses, "--accesses");
+    if (accesses == 0 || accesses > 100'000'000)
+      throw CommandError("--accesses must be in [1, 100000000]");
+    run_demo(mib << 20, accesses, parse_u64(opt->seed, "--seed"), opt->ad);
   });
 }
 
