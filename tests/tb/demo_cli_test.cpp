@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "arch/mode.h"
-#include "tests/tb/table_builder.h"
+#include "tests/tb/run_mmuvp.h"
 
 #ifndef MMUVP_EXE
 #error "MMUVP_EXE must name the mmuvp executable"
@@ -32,26 +32,6 @@ namespace {
 constexpr std::uint64_t kAccesses = 2000;
 constexpr unsigned kFootprintMib = 16;
 constexpr unsigned kColumns = 11;  // before the note
-
-struct Output {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> v;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) v.push_back(line);
-  return v;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 // One row of the table: mode, guest page, host page, accesses, faults, refs/xlat, min-max,
 // adds/xlat, gseg, vseg, filter, note.
@@ -105,17 +85,7 @@ void expect_reads(const Row& r, unsigned reads) {
 
 class DemoCli : public ::testing::Test {
  protected:
-  Output demo(const std::string& args) {
-    const std::string out = dir_.file("stdout.txt");
-    const std::string err = dir_.file("stderr.txt");
-    const std::string cmd = fmt::format("'{}' demo {} >'{}' 2>'{}'", MMUVP_EXE, args, out, err);
-    const int status = std::system(cmd.c_str());
-    Output r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
+  Output demo(const std::string& args) { return run_mmuvp(dir_, "demo " + args); }
   void expect_error(const std::string& args, const std::string& message) {
     const Output r = demo(args);
     EXPECT_EQ(r.code, 2) << args;

@@ -13,6 +13,7 @@
 
 #include "arch/address_space.h"
 #include "arch/image_memory.h"
+#include "tests/tb/run_mmuvp.h"
 #include "tests/tb/scenarios.h"
 
 #ifndef MMUVP_EXE
@@ -22,42 +23,10 @@
 namespace mmuvp::test {
 namespace {
 
-struct Output {
-  int code = -1;
-  std::string out;
-  std::string err;
-  std::vector<std::string> out_lines() const { return lines(out); }
-  std::vector<std::string> err_lines() const { return lines(err); }
-  static std::vector<std::string> lines(const std::string& text) {
-    std::vector<std::string> v;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) v.push_back(line);
-    return v;
-  }
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 class PagetableCli : public ::testing::Test {
  protected:
   // Runs `mmuvp pagetable <args>`; stdout and stderr are captured in files.
-  Output run(const std::string& args) {
-    const std::string out = dir_.file("stdout.txt");
-    const std::string err = dir_.file("stderr.txt");
-    const std::string cmd =
-        fmt::format("'{}' pagetable {} >'{}' 2>'{}'", MMUVP_EXE, args, out, err);
-    const int status = std::system(cmd.c_str());
-    Output r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
+  Output run(const std::string& args) { return run_mmuvp(dir_, "pagetable " + args); }
   // A usage error: exit 2, nothing on stdout, one line on stderr naming the problem.
   void expect_error(const std::string& args, const std::string& what) {
     const Output r = run(args);

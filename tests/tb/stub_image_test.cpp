@@ -37,7 +37,7 @@
 #include "sw-stub/virtual_machine.h"
 #include "sw-stub/vmm.h"
 #include "tb/direct_bus.h"
-#include "tests/tb/table_builder.h"
+#include "tests/tb/run_mmuvp.h"
 
 #ifndef MMUVP_EXE
 #error "MMUVP_EXE must name the mmuvp executable"
@@ -427,43 +427,12 @@ class StubMachine {
 
 // ---- running the command ------------------------------------------------------------------------
 
-struct Output {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> v;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) v.push_back(line);
-  return v;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 // ---- the tests ----------------------------------------------------------------------------------
 
 class StubImage : public ::testing::TestWithParam<Case> {
  protected:
   // Runs `mmuvp pagetable <args>`, stdout and stderr captured in files.
-  Output pagetable(const std::string& args) {
-    const std::string out = dir_.file("stdout.txt");
-    const std::string err = dir_.file("stderr.txt");
-    const std::string cmd =
-        fmt::format("'{}' pagetable {} >'{}' 2>'{}'", MMUVP_EXE, args, out, err);
-    const int status = std::system(cmd.c_str());
-    Output r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
+  Output pagetable(const std::string& args) { return run_mmuvp(dir_, "pagetable " + args); }
 
   // The --list checks of one process: text and JSON, exit status and warnings.
   void check_listing(const std::string& images, const std::string& roots, const stub::Process& p,
