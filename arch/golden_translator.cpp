@@ -28,6 +28,11 @@ void set_fault(TranslationResult& r, FaultKind kind, FaultStage stage, unsigned 
   r.fault.gpa = gpa;
 }
 
+// EPT level whose leaf maps a page of size s (1: 4K, 2: 2M, 3: 1G).
+unsigned leaf_level_of(PageSize s) {
+  return s == PageSize::k4K ? 1 : s == PageSize::k2M ? 2 : 3;
+}
+
 // Guest-physical address bits a 4-level EPT walk translates.
 constexpr unsigned kEptInputBits = 48;
 
@@ -43,7 +48,8 @@ bool GoldenTranslator::read(hpa_t pa, std::uint64_t& v, TranslationResult& r, Fa
 GoldenTranslator::HostStep GoldenTranslator::translate_gpa(const TranslationContext& ctx,
                                                            const Access& access, gpa_t gpa,
                                                            unsigned for_level,
-                                                           TranslationResult& r) {
+                                                           TranslationResult& r,
+                                                           WalkCaches* caches) {
   HostStep h;
   const bool final_access = for_level == 0;
   const FaultStage stage = final_access ? FaultStage::kFinal : FaultStage::kGuestTable;
@@ -57,6 +63,7 @@ GoldenTranslator::HostStep GoldenTranslator::translate_gpa(const TranslationCont
       h.hpa = ctx.vmm_seg.translate(gpa);
       h.size = ctx.vmm_seg.block_size(gpa, filter_empty);
       h.perms = {true, true, true, true};
+      h.dirty = true;
       r.adds.push({SegmentKind::kVmm, gpa, h.hpa});
       if (final_access) r.vmm_seg_hit = true;
       return h;
@@ -91,6 +98,19 @@ GoldenTranslator::HostStep GoldenTranslator::translate_gpa(const TranslationCont
   if ((gpa >> kEptInputBits) != 0) {
     set_fault(r, FaultKind::kEptViolation, stage, 4, qual_base, access.va, gpa);
     return h;
+  }
+
+  if (caches != nullptr) {
+    NestedHit hit;
+    if (caches->nested_lookup(ctx, gpa, need, hit)) {
+      h.ok = true;
+      h.hpa = hit.translate(gpa);
+      h.size = hit.size;
+      h.perms = {hit.perms.r, hit.perms.w, hit.perms.x, true};
+      h.leaf_level = leaf_level_of(hit.size);
+      h.dirty = hit.dirty;
+      return h;
+    }
   }
 
   std::uint64_t table = ept::eptp::pml4(ctx.eptp, ctx.maxphyaddr);
@@ -142,12 +162,17 @@ GoldenTranslator::HostStep GoldenTranslator::translate_gpa(const TranslationCont
     h.perms = {(rwx & ept::kR) != 0, (rwx & ept::kW) != 0, (rwx & ept::kX) != 0, true};
     h.leaf = e;
     h.leaf_level = level;
+    h.dirty = !ept_ad || ((set_ad ? (e | want) : e) & ept::kD) != 0;
+    if (caches != nullptr)
+      caches->nested_fill(ctx, NestedHit{gpa, h.hpa & ~(page_bytes(h.size) - 1), h.size, h.perms,
+                                         h.dirty});
     return h;
   }
   return h;  // unreachable: level 1 is always a leaf
 }
 
-TranslationResult GoldenTranslator::translate(const TranslationContext& ctx, const Access& access) {
+TranslationResult GoldenTranslator::translate(const TranslationContext& ctx, const Access& access,
+                                              WalkCaches* caches) {
   TranslationResult r;
   const gva_t va = access.va;
   if (!is_canonical(va)) {
@@ -160,6 +185,7 @@ TranslationResult GoldenTranslator::translate(const TranslationContext& ctx, con
 
   // ---- gVA -> gPA ----------------------------------------------------------------------------
   bool g_w = true, g_u = true, g_x = true;
+  bool g_dirty = true;  // the guest leaf's D is set (or a segment translated)
   if (uses_guest_segment(ctx.mode) && ctx.guest_seg.contains(va)) {
     if (is_exec) {  // segments map read/write/user memory, not code
       set_fault(r, FaultKind::kGuestPageFault, FaultStage::kFinal, 0, pf_code(access, pf::kP), va,
@@ -173,13 +199,24 @@ TranslationResult GoldenTranslator::translate(const TranslationContext& ctx, con
     r.adds.push({SegmentKind::kGuest, va, r.gpa});
   } else {
     gpa_t table = ctx.cr3 & frame_mask(ctx.maxphyaddr);
-    for (unsigned level = 4; level >= 1; --level) {
+    unsigned start = 4;
+    if (caches != nullptr) {
+      const GuestStart gs = caches->guest_start(ctx, va);
+      if (gs.level >= 2 && gs.level <= 4) {
+        table = gs.table;
+        start = gs.level - 1;
+        g_w = gs.perms.w;
+        g_u = gs.perms.u;
+        g_x = gs.perms.x;
+      }
+    }
+    for (unsigned level = start; level >= 1; --level) {
       const gpa_t entry_gpa = table + 8ull * table_index(va, level);
       hpa_t entry_hpa = entry_gpa;
       Perms table_perms{true, true, true, true};  // EPT permissions on this guest table
       unsigned table_ept_level = 0;
       if (virt) {
-        const HostStep h = translate_gpa(ctx, access, entry_gpa, level, r);
+        const HostStep h = translate_gpa(ctx, access, entry_gpa, level, r, caches);
         if (!h.ok) return r;
         entry_hpa = h.hpa;
         table_perms = h.perms;
@@ -232,9 +269,13 @@ TranslationResult GoldenTranslator::translate(const TranslationContext& ctx, con
         r.guest_size = pte::leaf_size(level);
         r.gpa = pte::leaf_frame(e, level, ctx.maxphyaddr) | (va & (page_bytes(r.guest_size) - 1));
         r.guest_leaf = e;
+        r.global = pte::global(e);
+        g_dirty = ((ctx.ad_updates ? (e | want) : e) & pte::kD) != 0;
         break;
       }
       table = pte::next_table(e, ctx.maxphyaddr);
+      if (caches != nullptr && level >= 2)
+        caches->guest_fill(ctx, level, va, table, Perms{true, g_w, g_x, g_u});
     }
   }
 
@@ -244,15 +285,17 @@ TranslationResult GoldenTranslator::translate(const TranslationContext& ctx, con
     r.host_size = PageSize::k1G;
     r.size = r.guest_size;
     r.perms = {true, g_w, g_x, g_u};
+    r.dirty = g_w && g_dirty;
     return r;
   }
-  const HostStep h = translate_gpa(ctx, access, r.gpa, 0, r);
+  const HostStep h = translate_gpa(ctx, access, r.gpa, 0, r, caches);
   if (!h.ok) return r;
   r.hpa = h.hpa;
   r.host_size = h.size;
   r.ept_leaf = h.leaf;
   r.size = min_size(r.guest_size, r.host_size);
   r.perms = {h.perms.r, g_w && h.perms.w, g_x && h.perms.x, g_u};
+  r.dirty = r.perms.w && g_dirty && h.dirty;
   return r;
 }
 

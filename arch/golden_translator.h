@@ -21,16 +21,22 @@
 // needs EPT write permission on that table, else an EPT violation (write to a guest paging
 // structure, level = the EPT leaf level of that table).
 // A guest-segment hit replaces steps 1–4 by gPA = gVA + OFFSET_G (read/write/user; no execute).
+// Walk caches (arch/walk_caches.h), when given: after a guest-segment miss the paging-structure
+// cache may start the walk below level 4; in step 1/5 a nested-TLB hit replaces the EPT walk
+// (after the VMM segment and the 48-bit check); fills are reported as the walk goes.
 #pragma once
 #include "arch/phys_mem.h"
 #include "arch/translation.h"
+#include "arch/walk_caches.h"
 
 namespace mmuvp::arch {
 
 class GoldenTranslator {
  public:
   explicit GoldenTranslator(PhysMem& mem) : mem_(mem) {}
-  TranslationResult translate(const TranslationContext& ctx, const Access& access);
+  // `caches`: optional paging-structure cache / nested TLB hook; nullptr walks everything.
+  TranslationResult translate(const TranslationContext& ctx, const Access& access,
+                              WalkCaches* caches = nullptr);
 
  private:
   struct HostStep {
@@ -40,11 +46,12 @@ class GoldenTranslator {
     Perms perms;
     std::uint64_t leaf = 0;
     unsigned leaf_level = 0;
+    bool dirty = false;  // writes may use a cached copy without a walk
   };
   // gPA -> hPA for one gPA: the VMM segment or an EPT walk. `for_level` 4..1: a guest table entry;
   // 0: the final gPA. Records references/additions/faults into `r`.
   HostStep translate_gpa(const TranslationContext& ctx, const Access& access, gpa_t gpa,
-                         unsigned for_level, TranslationResult& r);
+                         unsigned for_level, TranslationResult& r, WalkCaches* caches);
   bool read(hpa_t pa, std::uint64_t& v, TranslationResult& r, FaultStage stage, unsigned level);
   void write(hpa_t pa, std::uint64_t v) { mem_.write64(pa, v); }
 

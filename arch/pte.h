@@ -23,6 +23,7 @@ constexpr bool present(std::uint64_t e) { return e & kP; }
 constexpr bool writable(std::uint64_t e) { return e & kRW; }
 constexpr bool user(std::uint64_t e) { return e & kUS; }
 constexpr bool exec_disable(std::uint64_t e) { return e & kXD; }
+constexpr bool global(std::uint64_t e) { return e & kG; }  // meaningful on a leaf
 constexpr bool is_leaf(std::uint64_t e, unsigned level) {
   return level == 1 || ((level == 2 || level == 3) && (e & kPS));
 }

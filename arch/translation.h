@@ -108,6 +108,12 @@ struct TranslationResult {
   bool guest_seg_hit = false;      // gVA -> gPA by the guest segment
   bool vmm_seg_hit = false;        // final gPA -> hPA by the VMM segment
   std::uint8_t filter_hits = 0;    // gPAs inside the VMM segment that the escape filter sent to EPT
+  // For the TLB fill: `global` = the guest leaf's G bit (false for a segment); `dirty` = a cached
+  // copy of this translation may serve writes without a walk: perms.w, and the guest leaf's D set
+  // (or the guest segment translated), and natively / by the VMM segment / EPT A/D off / the EPT
+  // leaf's D set (or a nested-TLB entry that says so).
+  bool global = false;
+  bool dirty = false;
   FixedList<MemRef, kMaxRefs> refs;
   FixedList<SegmentAdd, kMaxAdds> adds;
 

@@ -1,0 +1,96 @@
+// One simulation, as `mmuvp run` (SPEC §9) describes it and as it reports it: RunConfig is what the
+// command line and --config FILE.json build; RunStats is what the run counted (every number is
+// counted by the model; the paper's linear model is a separate output of `mmuvp eval`).
+// tb/simulation.h runs a RunConfig; tb/run_json.h converts both to and from JSON.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch/address.h"
+#include "arch/mode.h"
+#include "arch/register_block.h"
+#include "sw-stub/guest_os.h"
+#include "tlm/cache_hierarchy.h"
+#include "tlm/nested_tlb.h"
+#include "tlm/paging_structure_cache.h"
+#include "tlm/tlb.h"
+
+namespace mmuvp::tb {
+
+// Which walker serves the TLB misses.
+//   golden: the same access stream through the functional model alone (plain C++ TLB, walk caches
+//           and the golden translator; untimed, no SystemC): the speed and correctness reference.
+//   tlm:    the SystemC platform with the loosely-timed walker (quantum keeper).
+//   cycle:  the SystemC platform with the cycle-level clocked walker (docs/walker-fsm.md).
+//   rtl:    the platform with the Verilated RTL walker.
+//   cosim:  cycle-level and RTL walkers in lockstep, compared on every request.
+enum class WalkerKind : std::uint8_t { kGolden, kTlm, kCycle, kRtl, kCosim };
+
+struct RunConfig {
+  arch::Mode mode = arch::Mode::kNative;
+  std::string workload = "gups";  // generator name; ignored when `trace` is set
+  std::string trace;              // Valgrind lackey trace file
+  std::uint64_t accesses = 1'000'000;
+  std::uint64_t footprint = 1ull << 30;  // bytes of heap the generator spans
+  stub::PagePolicy guest_pages = stub::PagePolicy::k4K;
+  arch::PageSize host_pages = arch::PageSize::k4K;
+  unsigned cores = 1;
+  unsigned processes = 0;          // guest processes (0: one per core); >cores: context switches
+  std::uint64_t switch_interval = 0;  // accesses per core between context switches (0: none)
+  WalkerKind walker = WalkerKind::kTlm;
+  bool pwc = true;                 // paging-structure caches and nested TLB (--no-pwc: off)
+  std::uint64_t seed = 1;
+  std::string wave;                // waveform file ("" none)
+  bool check = false;              // cross-check every translation against the golden model
+  bool ad_updates = true;          // the walker sets A/D bits (stub builds entries without them)
+  unsigned escaped_frames = 0;     // bad host frames inside the VMM segment (filter experiment)
+
+  // Hardware (SPEC §4 defaults).
+  unsigned walk_slots = 2;
+  unsigned l2_tlb_latency = 7;     // cycles; the segment compare and filter overlap with it
+  tlm::TlbConfig tlb;
+  tlm::PwcConfig pwc_config;
+  tlm::NestedTlbConfig ntlb_config;
+  tlm::CacheConfig cache;
+  arch::MmuParams mmu;
+  std::uint64_t quantum_cycles = 10'000;  // LT: tlm_quantumkeeper global quantum
+  double clock_ghz = 1.0;                 // walker/core clock (cycles are what is reported)
+};
+
+// Counted by one core (and summed over cores in RunStats).
+struct CoreStats {
+  std::uint64_t accesses = 0;
+  std::uint64_t instructions = 0;
+  std::uint64_t l1_tlb_misses = 0;
+  std::uint64_t l2_tlb_misses = 0;
+  std::uint64_t walks = 0;
+  std::uint64_t walk_mem_refs = 0;
+  std::uint64_t walk_cycles = 0;
+  std::uint64_t translation_cycles = 0;  // cycles the core stalled on translation (L2 TLB + walk)
+  std::uint64_t total_cycles = 0;
+  std::uint64_t segment_hits = 0;        // translations by a segment (guest or VMM, final gPA)
+  std::uint64_t escape_filter_hits = 0;
+  std::uint64_t pwc_hits = 0, pwc_lookups = 0;
+  std::uint64_t ntlb_hits = 0, ntlb_lookups = 0;
+  std::uint64_t faults = 0;
+  std::uint64_t vm_exits = 0;
+  std::uint64_t context_switches = 0;
+  std::uint64_t checked_translations = 0;  // compared with the golden model (--check)
+  std::uint64_t mismatches = 0;
+};
+
+struct RunStats {
+  RunConfig config;
+  std::string workload_name;     // Workload::name()
+  std::string workload_describe; // Workload::describe()
+  CoreStats total;               // summed over cores
+  std::vector<CoreStats> per_core;
+  double mem_refs_per_walk = 0;  // walk_mem_refs / walks
+  double cycles_per_walk = 0;    // walk_cycles / walks
+  double translation_overhead = 0;  // translation_cycles / total_cycles (max over cores' sums)
+  double sim_seconds = 0;        // host wall time of the simulation proper (setup excluded)
+  double accesses_per_second = 0;
+};
+
+}  // namespace mmuvp::tb
