@@ -39,6 +39,12 @@ struct TranslationContext {
 // grant execute (an instruction fetch inside it is a guest #PF); the VMM segment grants R/W/X.
 struct Perms {
   bool r = false, w = false, x = false, u = false;
+  // Whether a cached translation with these permissions may serve `a` (else the walker runs and
+  // reports the fault from memory).
+  constexpr bool allow(AccessType type, bool user) const {
+    return (!user || u) && (type != AccessType::kWrite || w) &&
+           (type != AccessType::kExecute || x) && (type == AccessType::kExecute || r);
+  }
   bool operator==(const Perms& o) const { return r == o.r && w == o.w && x == o.x && u == o.u; }
 };
 
