@@ -28,9 +28,13 @@
 #include "tlm/paging_structure_cache.h"
 #include "tlm/tlb.h"
 #include "tlm/walk_types.h"
+#include "tlm/walker_port.h"
 #include "workloads/access.h"
 
 namespace mmuvp::tlm {
+
+class MemorySystem;
+struct MmuCounters;
 
 enum class WalkerFidelity : std::uint8_t { kLooselyTimed, kCycle };
 
@@ -46,6 +50,9 @@ struct PlatformConfig {
   arch::MmuParams mmu;
   sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
   std::uint64_t quantum_cycles = 10'000;
+  // Builds each core's walker (tlm/walker_port.h). Empty: the LT walker (tlm/lt_walker.h) for
+  // kLooselyTimed; kCycle needs it (tb wires the cycle-level walker's factory here).
+  WalkerFactory walker_factory;
 };
 
 // What the firmware does when a core's access faults (called in the core's thread, which waits
@@ -111,6 +118,10 @@ class Platform {
   const PwcCounters& pwc_counters(unsigned core) const;
   const NestedTlbCounters& ntlb_counters(unsigned core) const;
   const CacheSystem& caches() const;
+  // The MMU's own counters (L1/L2 hits, walks, translation and data cycles, MMIO) and the memory
+  // system's per-port counters (tlm/mmu.h, tlm/memory_system.h).
+  const MmuCounters& mmu_counters(unsigned core) const;
+  const MemorySystem& memory_system() const;
 
   // Traces the walker's state, slots and memory port of every core into `vcd` (call before
   // sc_start). LT walker: one transaction per walk (request, response, references).

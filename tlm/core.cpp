@@ -1,0 +1,111 @@
+#include "tlm/core.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "tlm/memory_system.h"
+#include "tlm/platform.h"
+
+namespace mmuvp::tlm {
+
+Core::Core(sc_core::sc_module_name name, const CoreConfig& config, sc_core::sc_event& start,
+           CoreCounters& counters)
+    : sc_module(name),
+      socket("socket"),
+      config_(config),
+      period_ps_(config.clock_period.value()),
+      counters_(counters),
+      scratch_(kMaxDataBytes) {
+  if (config.clock_period == sc_core::SC_ZERO_TIME)
+    throw std::invalid_argument("CoreConfig.clock_period: must be positive");
+  for (unsigned n = 0; n < kInsnTimes; ++n)
+    insn_times_[n] = sc_core::sc_time::from_value(n * period_ps_);
+  attr_ = new TranslateAttr;
+  attr_->user = config.user;
+  trans_.set_extension(attr_);
+  auto* mem = new MemAttr;
+  mem->who = Initiator::kData;
+  mem->core = static_cast<std::uint16_t>(config.core);
+  trans_.set_extension(mem);
+  trans_.set_data_ptr(scratch_.data());
+  trans_.set_byte_enable_ptr(nullptr);
+  SC_HAS_PROCESS(Core);
+  SC_THREAD(run);
+  sensitive << start;
+  dont_initialize();
+}
+
+bool Core::access(const workloads::MemAccess& m) {
+  const unsigned size = std::clamp<unsigned>(m.size, 1, kMaxDataBytes);
+  for (unsigned attempt = 0;; ++attempt) {
+    attr_->type = m.type;
+    trans_.set_command(m.write() ? ::tlm::TLM_WRITE_COMMAND : ::tlm::TLM_READ_COMMAND);
+    trans_.set_address(m.va);
+    trans_.set_data_length(size);
+    trans_.set_streaming_width(size);
+    trans_.set_response_status(::tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time delay = qk_.get_local_time();
+    socket->b_transport(trans_, delay);
+    qk_.set(delay);
+    if (trans_.is_response_error()) {
+      ++bus_errors_;
+      return false;
+    }
+    translation_time_ += attr_->translation_time;
+    data_time_ += attr_->data_time;
+    if (attr_->fault.ok()) return true;
+
+    ++counters_.faults;
+    FaultAction action = FaultAction::kSkip;
+    if (fault_handler_ != nullptr && *fault_handler_) {
+      qk_.sync();  // the handler sees the core's time, and may use the bus and wait
+      update_cycle_counters();
+      action = (*fault_handler_)(config_.core, attr_->fault);
+    }
+    if (action != FaultAction::kRetry || attempt >= kRetryLimit) return false;
+    ++counters_.retries;
+  }
+}
+
+void Core::update_cycle_counters() {
+  counters_.translation_cycles = translation_time_.value() / period_ps_;
+  counters_.data_cycles = data_time_.value() / period_ps_;
+}
+
+void Core::run() {
+  const std::uint64_t start = now_cycles();
+  qk_.reset();
+  std::uint64_t left = workload_ != nullptr ? max_accesses_ : 0;
+  std::uint64_t until_hook = hook_interval_;
+  const bool hooked = hook_interval_ != 0 && hook_ != nullptr && *hook_;
+  while (left > 0) {
+    const std::size_t n =
+        workload_->next(batch_.data(), static_cast<std::size_t>(std::min<std::uint64_t>(
+                                           left, kBatch)));
+    if (n == 0) break;
+    left -= n;
+    for (std::size_t i = 0; i < n; ++i) {
+      const workloads::MemAccess& m = batch_[i];
+      const std::uint64_t insns = m.insns == 0 ? 1 : m.insns;
+      counters_.instructions += insns;
+      qk_.inc(insn_time(insns));
+      const bool completed = access(m);
+      if (qk_.need_sync()) qk_.sync();
+      if (!completed) continue;
+      ++counters_.accesses;
+      if (hooked && --until_hook == 0) {
+        until_hook = hook_interval_;
+        qk_.sync();
+        update_cycle_counters();
+        (*hook_)(config_.core);
+      }
+    }
+  }
+  counters_.total_cycles = now_cycles() - start;
+  update_cycle_counters();
+  qk_.sync();
+  done_ = true;
+  if (finished_) finished_();
+}
+
+}  // namespace mmuvp::tlm

@@ -1,0 +1,134 @@
+// One core's MMU (SPEC §4) as a SystemC module: the register block behind an MMIO target socket,
+// the L1/L2 TLBs (tlm/tlb.h), and a page walker (tlm/walker_port.h: LT or cycle level) that
+// serves the L2 misses. Its CPU target socket takes the core's accesses (tlm/translate_attr.h),
+// translates them and forwards each translated access to the memory system on `data_socket`.
+//
+// Translation (all times in platform clock cycles, annotated into the caller's delay):
+//   - L1 TLB hit that permits the access: 0 extra cycles.
+//   - L1 miss: the L2 TLB is looked up (l2_tlb_latency cycles); a permitting hit refills L1.
+//   - L2 miss: the walker runs. Its first cycle (segment compare, escape filter) overlaps the L2
+//     lookup (SPEC §4), so the walk is issued at l2_tlb_latency - 1 and the translation takes
+//     l2_tlb_latency - 1 + the walker's time (fidelity-agnostic: measured on the delay).
+//   - A TLB entry that does not permit the access (user access to a supervisor page, fetch from
+//     a no-execute page, write through an entry without `dirty`: tlb.h's dirty rule) is not
+//     used: the walker runs and the golden rules decide (refill or fault).
+//   - A non-canonical gVA never looks up the TLBs (they index by 48 bits): the walker faults it.
+// A successful walk fills the TLBs with the page of the result's effective size (hPA and gPA
+// bases, global, dirty, permissions). A fault is recorded in the register block (FAULT_INFO...)
+// and returned in TranslateAttr::fault; no data access is made.
+// Register-block invalidations (INV_CMD, segment/filter/mode changes) reach the TLBs and the
+// walker's caches at the time of the MMIO write.
+#pragma once
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <functional>
+
+#include "arch/register_block.h"
+#include "tlm/tlb.h"
+#include "tlm/translate_attr.h"
+#include "tlm/walk_types.h"
+#include "tlm/walker_port.h"
+
+namespace mmuvp::tlm {
+
+struct MmuConfig {
+  unsigned core = 0;
+  TlbConfig tlb;
+  unsigned l2_tlb_latency = 7;
+  arch::MmuParams params;
+  sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
+};
+
+struct MmuCounters {
+  std::uint64_t translations = 0;   // accesses translated or faulted
+  std::uint64_t l1_hits = 0;
+  std::uint64_t l2_hits = 0;
+  std::uint64_t walks = 0;          // walker requests
+  std::uint64_t faults = 0;
+  std::uint64_t denied_hits = 0;    // TLB entries found but not permitting the access (walked)
+  std::uint64_t invalidations = 0;  // register-block invalidations applied
+  std::uint64_t mmio_reads = 0, mmio_writes = 0, mmio_errors = 0;
+};
+
+// Same signature as Platform::TranslationObserver.
+using MmuObserver =
+    std::function<void(unsigned core, const arch::TranslationContext& ctx,
+                       const arch::Access& access, const WalkRequest* req,
+                       const WalkResponse* walk, const TlbEntry* hit)>;
+
+class Mmu : public sc_core::sc_module {
+ public:
+  ::tlm::tlm_target_socket<> cpu_socket;                 // from the core
+  tlm_utils::simple_target_socket<Mmu> mmio_socket;     // register window, byte offsets
+  tlm_utils::simple_initiator_socket<Mmu> data_socket;  // to the memory system's data port
+
+  // Throws std::invalid_argument for a bad configuration. The walker is attached next (it is
+  // built with a pointer to this MMU's register block).
+  Mmu(sc_core::sc_module_name name, const MmuConfig& config);
+  // Before sc_start; `walker` must outlive the MMU. A CPU transaction without a walker gets
+  // TLM_GENERIC_ERROR_RESPONSE.
+  void set_walker(WalkerPort& walker) { walker_ = &walker; }
+
+  arch::RegisterBlock& registers() { return regs_; }
+  const arch::RegisterBlock& registers() const { return regs_; }
+  Tlb& tlb() { return tlb_; }
+  const Tlb& tlb() const { return tlb_; }
+  WalkerPort* walker() { return walker_; }
+  const WalkerPort* walker() const { return walker_; }
+  const MmuCounters& counters() const { return counters_; }
+  const MmuConfig& config() const { return config_; }
+
+  // Called for every translation (nullptr / empty: none). Not owned; must outlive the run.
+  void set_observer(const MmuObserver* observer) { observer_ = observer; }
+
+ private:
+  // The CPU socket's forward interface: straight into cpu_b_transport (no simple_target_socket
+  // layer on the per-access path).
+  class CpuPort final : public ::tlm::tlm_fw_transport_if<> {
+   public:
+    explicit CpuPort(Mmu& m) : m_(m) {}
+    void b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override {
+      m_.cpu_b_transport(trans, delay);
+    }
+    ::tlm::tlm_sync_enum nb_transport_fw(::tlm::tlm_generic_payload& trans, ::tlm::tlm_phase&,
+                                         sc_core::sc_time&) override {
+      trans.set_response_status(::tlm::TLM_COMMAND_ERROR_RESPONSE);  // loosely timed only
+      return ::tlm::TLM_COMPLETED;
+    }
+    bool get_direct_mem_ptr(::tlm::tlm_generic_payload&, ::tlm::tlm_dmi&) override {
+      return false;
+    }
+    unsigned int transport_dbg(::tlm::tlm_generic_payload&) override { return 0; }
+
+   private:
+    Mmu& m_;
+  };
+
+  void cpu_b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  void mmio_b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  unsigned int mmio_transport_dbg(::tlm::tlm_generic_payload& trans);
+  // Translates; returns the hPA or sets attr.fault. Advances `delay`.
+  arch::hpa_t translate(const arch::Access& access, TranslateAttr& attr,
+                        sc_core::sc_time& delay);
+  void fill(const arch::Access& access, const arch::TranslationContext& ctx,
+            const arch::TranslationResult& r);
+
+  CpuPort cpu_port_;
+  MmuConfig config_;
+  std::uint64_t period_ps_;
+  sc_core::sc_time l2_time_;       // l2_tlb_latency cycles
+  sc_core::sc_time walk_issue_;    // l2_tlb_latency - 1 cycles (the overlapped segment compare)
+  arch::RegisterBlock regs_;
+  Tlb tlb_;
+  WalkerPort* walker_ = nullptr;
+  WalkRequest req_;
+  std::uint64_t next_id_ = 0;
+  MmuCounters counters_;
+  const MmuObserver* observer_ = nullptr;
+};
+
+}  // namespace mmuvp::tlm
