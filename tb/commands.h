@@ -39,5 +39,8 @@ std::uint64_t parse_u64(std::string_view text, std::string_view what);
 // One registrar per subcommand (tb/cmd_<name>.cpp).
 void register_pagetable(CLI::App& app);
 void register_demo(CLI::App& app);  // tb/cmd_demo.cpp
+void register_run(CLI::App& app);   // tb/cmd_run.cpp
+void register_eval(CLI::App& app);  // tb/cmd_eval.cpp
+void register_cosim(CLI::App& app);  // tb/cmd_cosim.cpp
 
 }  // namespace mmuvp::tb

@@ -17,6 +17,9 @@ using Registrar = void (*)(CLI::App&);
 constexpr Registrar kCommands[] = {
     &mmuvp::tb::register_demo,
     &mmuvp::tb::register_pagetable,
+    &mmuvp::tb::register_run,
+    &mmuvp::tb::register_eval,
+    &mmuvp::tb::register_cosim,
 };
 
 // "mmuvp pagetable" once the subcommand is known, "mmuvp" before.

@@ -71,6 +71,18 @@ struct CoreStats {
   std::uint64_t total_cycles = 0;
   std::uint64_t segment_hits = 0;        // translations by a segment (guest or VMM, final gPA)
   std::uint64_t escape_filter_hits = 0;
+  // The walker's requests by path (tlm::WalkerStats), the inputs of the paper's linear model
+  // (tb/eval/linear_model.h): every request the walker served, those the segments answered alone
+  // (no entry read), and those whose gVA -> gPA (guest) or final gPA -> hPA (VMM) went by a segment.
+  std::uint64_t walk_requests = 0;         // WalkerStats::requests
+  std::uint64_t segment_translations = 0;  // WalkerStats::segment_translations
+  std::uint64_t guest_segment_hits = 0;    // WalkerStats::guest_segment_hits
+  std::uint64_t vmm_segment_hits = 0;      // WalkerStats::vmm_segment_hits
+  // The escape filter as measured: gPAs inside the VMM segment that were checked against the filter
+  // (each is either added by the VMM segment or sent to the EPT by a filter hit), and the filter
+  // hits on frames the VMM did not escape (Bloom false positives).
+  std::uint64_t escape_filter_lookups = 0;
+  std::uint64_t escape_filter_false_positives = 0;
   std::uint64_t pwc_hits = 0, pwc_lookups = 0;
   std::uint64_t ntlb_hits = 0, ntlb_lookups = 0;
   std::uint64_t faults = 0;

@@ -7,7 +7,8 @@ add_library(mmuvp_tlm STATIC
   core.cpp
   tlm_machine_bus.cpp
   platform.cpp
+  cycle_walker_port.cpp
 )
 target_include_directories(mmuvp_tlm PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(mmuvp_tlm PUBLIC mmuvp_tlm_struct mmuvp_arch mmuvp_stub mmuvp_workloads
-                      mmuvp_systemc fmt::fmt)
+target_link_libraries(mmuvp_tlm PUBLIC mmuvp_tlm_struct mmuvp_cycle_walker mmuvp_arch mmuvp_stub
+                      mmuvp_workloads mmuvp_systemc fmt::fmt)

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tlm/core.h"
+#include "tlm/cycle_walker_port.h"
 #include "tlm/lt_walker.h"
 #include "tlm/memory_system.h"
 #include "tlm/mmu.h"
@@ -31,9 +32,6 @@ void validate(const PlatformConfig& c) {
     throw std::invalid_argument("PlatformConfig.clock_period: must be positive");
   if (c.quantum_cycles == 0)
     throw std::invalid_argument("PlatformConfig.quantum_cycles: must be positive");
-  if (c.walker == WalkerFidelity::kCycle && !c.walker_factory)
-    throw std::invalid_argument(
-        "PlatformConfig.walker: the cycle-level walker needs PlatformConfig.walker_factory");
   c.tlb.validate();
   c.pwc.validate();
   c.ntlb.validate();
@@ -57,8 +55,10 @@ class PlatformTop : public sc_core::sc_module {
     bus_ = std::make_unique<TlmMachineBus>("bus", config.cores);
     bus_->mem_socket.bind(memory_->firmware_socket());
 
-    const WalkerFactory factory = config.walker_factory ? config.walker_factory
-                                                        : WalkerFactory(&make_lt_walker);
+    const WalkerFactory factory =
+        config.walker_factory ? config.walker_factory
+        : config.walker == WalkerFidelity::kCycle ? WalkerFactory(&make_cycle_walker)
+                                                  : WalkerFactory(&make_lt_walker);
     for (unsigned i = 0; i < config.cores; ++i) {
       const std::string wname = fmt::format("walker_{}", i);
       MmuConfig mmu;

@@ -50,8 +50,8 @@ struct PlatformConfig {
   arch::MmuParams mmu;
   sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
   std::uint64_t quantum_cycles = 10'000;
-  // Builds each core's walker (tlm/walker_port.h). Empty: the LT walker (tlm/lt_walker.h) for
-  // kLooselyTimed; kCycle needs it (tb wires the cycle-level walker's factory here).
+  // Builds each core's walker (tlm/walker_port.h). Empty: the walker `walker` names
+  // (tlm/lt_walker.h or tlm/cycle_walker_port.h).
   WalkerFactory walker_factory;
 };
 

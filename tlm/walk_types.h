@@ -34,7 +34,8 @@ struct WalkerStats {
   std::uint64_t walks = 0;                 // requests that read at least one page-table entry
   std::uint64_t segment_translations = 0;  // requests answered by the segments alone
   std::uint64_t walk_mem_refs = 0;         // references, A/D writes included
-  std::uint64_t walk_cycles = 0;           // sum over requests of accept-to-response cycles
+  std::uint64_t walk_cycles = 0;     // sum over the walks of accept-to-response cycles
+  std::uint64_t segment_cycles = 0;  // the same over the other requests (segments, early faults)
   std::uint64_t pwc_lookups = 0, pwc_hits = 0;
   std::uint64_t ntlb_lookups = 0, ntlb_hits = 0;
   std::uint64_t guest_segment_hits = 0;
@@ -52,7 +53,7 @@ struct WalkerStats {
     walks += walked ? 1 : 0;
     segment_translations += (!walked && t.ok()) ? 1 : 0;
     walk_mem_refs += t.refs.size();
-    walk_cycles += r.cycles;
+    (walked ? walk_cycles : segment_cycles) += r.cycles;
     guest_segment_hits += t.guest_seg_hit ? 1 : 0;
     vmm_segment_hits += t.vmm_seg_hit ? 1 : 0;
     escape_filter_hits += t.filter_hits;

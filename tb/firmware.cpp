@@ -1,0 +1,78 @@
+#include "tb/firmware.h"
+
+#include <exception>
+#include <utility>
+
+#include "tb/simulation.h"
+
+namespace mmuvp::tb {
+
+Firmware::Firmware(const sc_core::sc_module_name& name, tlm::Platform& platform,
+                   const RunConfig& config, std::vector<workloads::Region> regions)
+    : sc_core::sc_module(name),
+      platform_(platform),
+      config_(config),
+      regions_(std::move(regions)),
+      lock_("stub_lock"),
+      switches_(config.cores, 0),
+      exits_(config.cores, 0) {
+  SC_HAS_PROCESS(Firmware);
+  SC_THREAD(setup_thread);
+  SC_THREAD(done_thread);
+  platform_.set_fault_handler(
+      [this](unsigned core, const arch::Fault& f) { return on_fault(core, f); });
+  if (config.switch_interval != 0)
+    platform_.set_periodic_hook(config.switch_interval, [this](unsigned core) { on_period(core); });
+}
+
+Firmware::~Firmware() = default;
+
+void Firmware::fail(const std::string& message) {
+  if (error_.empty()) error_ = message;
+  sc_core::sc_stop();
+}
+
+void Firmware::setup_thread() {
+  try {
+    setup_ = std::make_unique<WorkloadSetup>(platform_.bus(), config_, regions_);
+  } catch (const std::exception& e) {
+    fail(e.what());
+    return;
+  }
+  started_at_ = std::chrono::steady_clock::now();
+  platform_.start_event().notify(sc_core::SC_ZERO_TIME);
+}
+
+void Firmware::done_thread() {
+  wait(platform_.done_event());
+  sc_core::sc_stop();
+}
+
+tlm::FaultAction Firmware::on_fault(unsigned core, const arch::Fault& fault) {
+  if (!error_.empty() || setup_ == nullptr) return tlm::FaultAction::kSkip;
+  lock_.lock();
+  FaultResponse r = FaultResponse::kSkip;
+  try {
+    bool exit = false;
+    r = setup_->handle_fault(core, fault, &exit);
+    exits_.at(core) += exit ? 1 : 0;
+  } catch (const std::exception& e) {
+    fail(std::string("firmware failed handling a fault: ") + e.what());
+    r = FaultResponse::kSkip;
+  }
+  lock_.unlock();
+  return r == FaultResponse::kRetry ? tlm::FaultAction::kRetry : tlm::FaultAction::kSkip;
+}
+
+void Firmware::on_period(unsigned core) {
+  if (!error_.empty() || setup_ == nullptr) return;
+  lock_.lock();
+  try {
+    if (setup_->switch_next(core)) ++switches_.at(core);
+  } catch (const std::exception& e) {
+    fail(std::string("firmware failed in a context switch: ") + e.what());
+  }
+  lock_.unlock();
+}
+
+}  // namespace mmuvp::tb

@@ -1,0 +1,265 @@
+// The SystemC wrapper of the Verilated RTL walker (rtl_walker_sc.h).
+// The Verilated model is plain C++ (not --sc): its headers come before SystemC's, which would
+// switch verilated_funcs.h to SystemC time. They are not -Wextra clean (unused parameters).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "Vwalker_top.h"
+#include "verilated.h"
+#include "verilated_fst_c.h"
+#pragma GCC diagnostic pop
+
+#include "tb/rtl_walker_sc.h"
+
+#include <stdexcept>
+
+#include "tlm/walk_fsm.h"
+
+namespace mmuvp::tb {
+
+namespace {
+
+constexpr unsigned kSlots = 2;           // walker_top's default W
+constexpr unsigned kMaxStallPercent = 90;
+
+arch::Perms perms_of(unsigned rwxu) {
+  return arch::Perms{(rwxu & tlm::kPermR) != 0, (rwxu & tlm::kPermW) != 0,
+                     (rwxu & tlm::kPermX) != 0, (rwxu & tlm::kPermU) != 0};
+}
+
+// Time of the current instant in ps (the FST's unit).
+std::uint64_t now_ps() {
+  return static_cast<std::uint64_t>(sc_core::sc_time_stamp().to_seconds() * 1e12 + 0.5);
+}
+
+}  // namespace
+
+RtlWalkerSc::RtlWalkerSc(sc_core::sc_module_name name, const RtlWalkerScConfig& config)
+    : sc_module(name),
+      clk("clk"),
+      mem_req_valid("mem_req_valid"),
+      mem_req_ready("mem_req_ready"),
+      mem_req_tag("mem_req_tag"),
+      mem_req_addr("mem_req_addr"),
+      mem_req_op("mem_req_op"),
+      mem_req_data("mem_req_data"),
+      mem_resp_valid("mem_resp_valid"),
+      mem_resp_tag("mem_resp_tag"),
+      mem_resp_data("mem_resp_data"),
+      mem_resp_err("mem_resp_err"),
+      config_(config),
+      ctx_(std::make_unique<VerilatedContext>()),
+      rng_(config.seed),
+      slots_(kSlots) {
+  if (config_.resp_stall_percent > kMaxStallPercent)
+    throw std::invalid_argument("RtlWalkerScConfig.resp_stall_percent: " +
+                                std::to_string(config_.resp_stall_percent) + " is above " +
+                                std::to_string(kMaxStallPercent));
+  if (!config_.fst_path.empty()) ctx_->traceEverOn(true);
+  top_ = std::make_unique<Vwalker_top>(ctx_.get(), "walker_top");
+  if (!config_.fst_path.empty()) {
+    fst_ = std::make_unique<VerilatedFstC>();
+    top_->trace(fst_.get(), 99);
+    fst_->open(config_.fst_path.c_str());
+    if (!fst_->isOpen())
+      throw std::runtime_error("cannot open the waveform file " + config_.fst_path);
+  }
+  Vwalker_top& t = *top_;
+  t.rst_ni = 0;
+  t.req_valid = 0;
+  t.resp_ready = 0;
+  t.mem_req_ready = 0;
+  t.mem_resp_valid = 0;
+  t.inv_valid = 0;
+  t.reg_valid = 0;
+  t.reg_write = 0;
+  for (int i = 0; i < 2; ++i) {
+    t.clk = 0;
+    t.eval();
+    t.clk = 1;
+    t.eval();
+  }
+  t.rst_ni = 1;
+  t.clk = 0;
+  t.eval();
+
+  SC_METHOD(on_clock);
+  sensitive << clk.pos();
+  dont_initialize();
+}
+
+RtlWalkerSc::~RtlWalkerSc() {
+  top_->final();
+  if (fst_) fst_->close();
+}
+
+unsigned RtlWalkerSc::slots() const { return kSlots; }
+
+void RtlWalkerSc::submit(const tlm::WalkRequest& req) {
+  queue_.push_back(Queued{req, sc_core::sc_time_stamp()});
+}
+
+void RtlWalkerSc::invalidate(const arch::Invalidation& inv) {
+  inv_queue_.push_back(QueuedInv{inv, sc_core::sc_time_stamp()});
+}
+
+void RtlWalkerSc::write_reg(std::uint32_t offset, std::uint64_t value) {
+  reg_queue_.push_back(QueuedReg{offset, value, sc_core::sc_time_stamp()});
+}
+
+bool RtlWalkerSc::pop_response(tlm::WalkResponse& out) {
+  if (responses_.empty()) return false;
+  out = std::move(responses_.front());
+  responses_.pop_front();
+  return true;
+}
+
+bool RtlWalkerSc::idle() const {
+  if (!queue_.empty() || !inv_queue_.empty() || !reg_queue_.empty()) return false;
+  for (const SlotTrace& s : slots_)
+    if (s.busy) return false;
+  return true;
+}
+
+void RtlWalkerSc::flush_trace() {
+  if (fst_) fst_->flush();
+}
+
+void RtlWalkerSc::on_clock() {
+  Vwalker_top& t = *top_;
+  // ---- the cycle this edge ends: the memory side's inputs, then the handshakes ----------------
+  t.mem_req_ready = mem_req_ready.read();
+  t.mem_resp_valid = mem_resp_valid.read();
+  t.mem_resp_tag = mem_resp_tag.read();
+  t.mem_resp_data = mem_resp_data.read();
+  t.mem_resp_err = mem_resp_err.read();
+  t.clk = 0;
+  t.eval();
+
+  const bool req_fire = t.req_valid && t.req_ready;
+  const bool resp_fire = t.resp_valid && t.resp_ready;
+  const bool grant = t.mem_req_valid && t.mem_req_ready;
+  if (reg_driven_) {
+    if (t.reg_status != static_cast<unsigned>(arch::regs::RegStatus::kOk)) {
+      if (refused_ == 0) first_refused_ = reg_queue_.front().offset;
+      ++refused_;
+    }
+    reg_queue_.pop_front();
+  }
+  if (inv_driven_) inv_queue_.pop_front();
+  if (grant) {
+    SlotTrace& s = slots_.at(t.mem_req_tag);
+    s.resp.result.refs.push({t.mem_req_addr,
+                             t.mem_req_target ? arch::RefTarget::kEptEntry
+                                              : arch::RefTarget::kGuestEntry,
+                             static_cast<std::uint8_t>(t.mem_req_level),
+                             static_cast<std::uint8_t>(t.mem_req_for_level), t.mem_req_op != 0});
+  }
+  if (t.mem_resp_valid) slots_.at(t.mem_resp_tag).resp.values.push(t.mem_resp_data);
+  int acceptor = -1;
+  if (req_fire) {
+    for (unsigned i = 0; i < slots_.size() && acceptor < 0; ++i)
+      if (!slots_[i].busy) acceptor = static_cast<int>(i);
+    if (acceptor < 0) SC_REPORT_ERROR("mmuvp/rtl", "req_ready with every slot busy");
+  }
+  if (resp_fire) {
+    SlotTrace& s = slots_.at(t.resp_slot);
+    if (!s.busy) SC_REPORT_ERROR("mmuvp/rtl", "a response from an idle slot");
+    read_response(s);
+    responses_.push_back(s.resp);
+    s.busy = false;
+    response_event_.notify(sc_core::SC_ZERO_TIME);
+  }
+  if (acceptor >= 0) {
+    SlotTrace& s = slots_[static_cast<unsigned>(acceptor)];
+    s.busy = true;
+    s.req = queue_.front().req;
+    s.accept_edge = edge_;
+    s.resp = tlm::WalkResponse{};
+    queue_.pop_front();
+  }
+
+  // ---- the edge ------------------------------------------------------------------------------
+  t.clk = 1;
+  t.eval();
+  if (fst_) fst_->dump(now_ps());
+  ++edge_;
+
+  // ---- the next cycle: front-end inputs, outputs to the memory side --------------------------
+  drive_front_end();
+  t.eval();
+  if (fst_) {
+    // The falling half of the clock, for readable waves (the model is edge-triggered only).
+    t.clk = 0;
+    t.eval();
+    fst_->dump(now_ps() + static_cast<std::uint64_t>(config_.clock_period.to_seconds() * 0.5e12));
+  }
+  mem_req_valid.write(t.mem_req_valid);
+  mem_req_tag.write(t.mem_req_tag);
+  mem_req_addr.write(t.mem_req_addr);
+  mem_req_op.write(t.mem_req_op);
+  mem_req_data.write(t.mem_req_data);
+}
+
+void RtlWalkerSc::drive_front_end() {
+  Vwalker_top& t = *top_;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  req_driven_ = !queue_.empty() && queue_.front().submitted < now;
+  t.req_valid = req_driven_;
+  if (req_driven_) {
+    const tlm::WalkRequest& q = queue_.front().req;
+    t.req_id = static_cast<std::uint16_t>(q.id & 0xffff);
+    t.req_va = q.access.va;
+    t.req_type = static_cast<unsigned>(q.access.type);
+    t.req_user = q.access.user;
+  }
+  inv_driven_ = !inv_queue_.empty() && inv_queue_.front().issued < now;
+  t.inv_valid = inv_driven_;
+  if (inv_driven_) {
+    const arch::Invalidation& inv = inv_queue_.front().inv;
+    t.inv_op = static_cast<unsigned>(inv.op);
+    t.inv_addr = inv.addr;
+    t.inv_pcid = inv.pcid;
+    t.inv_vmid = inv.vmid;
+  }
+  reg_driven_ = !reg_queue_.empty() && reg_queue_.front().issued < now;
+  t.reg_valid = reg_driven_;
+  t.reg_write = reg_driven_;
+  if (reg_driven_) {
+    t.reg_addr = reg_queue_.front().offset & 0xff;
+    t.reg_wdata = reg_queue_.front().value;
+  }
+  t.resp_ready = config_.resp_stall_percent == 0 || rng_() % 100 >= config_.resp_stall_percent;
+}
+
+void RtlWalkerSc::read_response(SlotTrace& s) {
+  const Vwalker_top& p = *top_;
+  tlm::WalkResponse& w = s.resp;
+  w.id = s.req.id;
+  w.slot = static_cast<std::uint8_t>(p.resp_slot);
+  w.cycles = edge_ - s.accept_edge;
+  arch::TranslationResult& r = w.result;
+  r.fault.kind = static_cast<arch::FaultKind>(p.resp_fault_kind);
+  r.fault.stage = static_cast<arch::FaultStage>(p.resp_fault_stage);
+  r.fault.level = p.resp_fault_level;
+  r.fault.code = p.resp_fault_code;
+  r.fault.gva = p.resp_fault_gva;
+  r.fault.gpa = p.resp_fault_gpa;
+  r.gpa = p.resp_gpa;
+  r.hpa = p.resp_hpa;
+  r.size = static_cast<arch::PageSize>(p.resp_size);
+  r.guest_size = static_cast<arch::PageSize>(p.resp_guest_size);
+  r.host_size = static_cast<arch::PageSize>(p.resp_host_size);
+  r.perms = perms_of(p.resp_perms);
+  r.guest_leaf = p.resp_guest_leaf;
+  r.ept_leaf = p.resp_ept_leaf;
+  r.guest_seg_hit = p.resp_guest_seg_hit;
+  r.vmm_seg_hit = p.resp_vmm_seg_hit;
+  r.filter_hits = p.resp_filter_hits;
+  r.global = p.resp_global;
+  r.dirty = p.resp_dirty;
+  if (p.resp_pwc_level != 0)
+    w.caches.guest = arch::GuestStart{p.resp_pwc_level, p.resp_pwc_table,
+                                      perms_of(p.resp_pwc_perms)};
+}
+
+}  // namespace mmuvp::tb

@@ -1,0 +1,311 @@
+// simulate(): validation, the workload streams (one per core), and the dispatch to the golden run
+// (tb/golden_run.h) or the SystemC platform with the firmware (tb/firmware.h), the golden
+// cross-check (--check), the waveform (--wave) and progress; then RunStats from the counters.
+#include "tb/simulation.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "tb/golden_run.h"
+#include "workloads/factory.h"
+
+#include <systemc>
+
+#include "tb/firmware.h"
+#include "tlm/platform.h"
+#include "tlm/translation_checker.h"
+
+namespace mmuvp::tb {
+
+namespace {
+
+constexpr unsigned kMaxCores = 64;
+constexpr unsigned kMaxProcesses = 4095;  // one 12-bit PCID each, PCID 0 left to the kernel
+
+std::string_view walker_name(WalkerKind w) {
+  switch (w) {
+    case WalkerKind::kGolden: return "golden";
+    case WalkerKind::kTlm: return "tlm";
+    case WalkerKind::kCycle: return "cycle";
+    case WalkerKind::kRtl: return "rtl";
+    case WalkerKind::kCosim: return "cosim";
+  }
+  return "?";
+}
+
+void validate(const RunConfig& c) {
+  if (c.cores < 1 || c.cores > kMaxCores)
+    throw SimulationError(fmt::format("--cores {}: must be in 1..{}", c.cores, kMaxCores));
+  if (c.processes > kMaxProcesses)
+    throw SimulationError(
+        fmt::format("{} processes: at most {} (one PCID each)", c.processes, kMaxProcesses));
+  if (c.accesses == 0) throw SimulationError("--accesses must be at least 1");
+  if (c.trace.empty()) {
+    bool known = false;
+    for (const std::string& n : workloads::workload_names()) known |= n == c.workload;
+    if (!known)
+      throw SimulationError(fmt::format("unknown workload '{}' (valid: gups, graph, kv, cg, "
+                                        "stream; or --trace FILE)",
+                                        c.workload));
+  }
+  if (c.walker == WalkerKind::kRtl || c.walker == WalkerKind::kCosim)
+    throw SimulationError(
+        fmt::format("walker {} is not built in yet", walker_name(c.walker)));
+  if (c.walker == WalkerKind::kGolden && c.check)
+    throw SimulationError(
+        "--check compares a platform walker with the golden model: not with --walker golden");
+  if (c.walker == WalkerKind::kGolden && !c.wave.empty())
+    throw SimulationError("--wave needs a SystemC walker (tlm or cycle), not --walker golden");
+  if (c.clock_ghz <= 0) throw SimulationError("the clock must be positive");
+  try {
+    c.tlb.validate();
+    if (c.pwc) {
+      c.pwc_config.validate();
+      c.ntlb_config.validate();
+    }
+  } catch (const std::invalid_argument& e) {
+    throw SimulationError(e.what());
+  }
+}
+
+// One stream per core: thread `core` of `cores` of the workload, or the trace.
+std::vector<std::unique_ptr<workloads::Workload>> make_streams(const RunConfig& c) {
+  std::vector<std::unique_ptr<workloads::Workload>> out;
+  try {
+    for (unsigned core = 0; core < c.cores; ++core) {
+      if (!c.trace.empty()) {
+        out.push_back(workloads::make_trace_workload(c.trace));
+      } else {
+        workloads::WorkloadConfig wc;
+        wc.footprint = c.footprint;
+        wc.accesses = c.accesses;
+        wc.seed = c.seed;
+        wc.thread = core;
+        wc.threads = c.cores;
+        out.push_back(workloads::make_workload(c.workload, wc));
+      }
+    }
+  } catch (const workloads::TraceError& e) {
+    throw SimulationError(e.what());
+  } catch (const std::invalid_argument& e) {
+    throw SimulationError(e.what());
+  }
+  return out;
+}
+
+std::vector<workloads::Region> regions_of(workloads::Workload& w) {
+  try {
+    return w.regions();
+  } catch (const workloads::TraceError& e) {
+    throw SimulationError(e.what());
+  } catch (const std::invalid_argument& e) {
+    throw SimulationError(e.what());
+  }
+}
+
+void sum_into(CoreStats& t, const CoreStats& s) {
+  t.accesses += s.accesses;
+  t.instructions += s.instructions;
+  t.l1_tlb_misses += s.l1_tlb_misses;
+  t.l2_tlb_misses += s.l2_tlb_misses;
+  t.walks += s.walks;
+  t.walk_mem_refs += s.walk_mem_refs;
+  t.walk_cycles += s.walk_cycles;
+  t.translation_cycles += s.translation_cycles;
+  t.total_cycles += s.total_cycles;
+  t.segment_hits += s.segment_hits;
+  t.escape_filter_hits += s.escape_filter_hits;
+  t.walk_requests += s.walk_requests;
+  t.segment_translations += s.segment_translations;
+  t.guest_segment_hits += s.guest_segment_hits;
+  t.vmm_segment_hits += s.vmm_segment_hits;
+  t.escape_filter_lookups += s.escape_filter_lookups;
+  t.escape_filter_false_positives += s.escape_filter_false_positives;
+  t.pwc_hits += s.pwc_hits;
+  t.pwc_lookups += s.pwc_lookups;
+  t.ntlb_hits += s.ntlb_hits;
+  t.ntlb_lookups += s.ntlb_lookups;
+  t.faults += s.faults;
+  t.vm_exits += s.vm_exits;
+  t.context_switches += s.context_switches;
+  t.checked_translations += s.checked_translations;
+  t.mismatches += s.mismatches;
+}
+
+double ratio(std::uint64_t a, std::uint64_t b) {
+  return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
+}
+
+tlm::PlatformConfig platform_config(const RunConfig& c) {
+  tlm::PlatformConfig p;
+  p.cores = c.cores;
+  p.walker = c.walker == WalkerKind::kCycle ? tlm::WalkerFidelity::kCycle
+                                            : tlm::WalkerFidelity::kLooselyTimed;
+  p.walk_slots = c.walk_slots;
+  p.l2_tlb_latency = c.l2_tlb_latency;
+  p.tlb = c.tlb;
+  p.pwc = effective_pwc(c);
+  p.ntlb = effective_ntlb(c);
+  p.cache = c.cache;
+  p.mmu = c.mmu;
+  p.clock_period = sc_core::sc_time(1.0 / c.clock_ghz, sc_core::SC_NS);
+  p.quantum_cycles = c.quantum_cycles;
+  return p;
+}
+
+// The host-time slice of simulated time between progress reports.
+constexpr std::uint64_t kProgressSliceCycles = 1'000'000;
+
+std::vector<CoreStats> run_platform(const RunConfig& config,
+                                    std::vector<std::unique_ptr<workloads::Workload>>& streams,
+                                    const std::vector<workloads::Region>& regions,
+                                    const ProgressFn& progress, std::string* first_mismatch,
+                                    double& sim_seconds) {
+  setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);
+  std::unique_ptr<tlm::Platform> platform;
+  try {
+    platform = std::make_unique<tlm::Platform>("platform", platform_config(config));
+  } catch (const std::invalid_argument& e) {
+    throw SimulationError(e.what());
+  }
+  Firmware firmware("firmware", *platform, config, regions);
+  for (unsigned c = 0; c < config.cores; ++c)
+    platform->set_workload(c, streams[c].get(), config.accesses);
+
+  // The translation observer tallies the walks (segment translations, escape filter) in the
+  // segment modes, and with --check compares every walk and TLB hit with the golden model.
+  std::vector<CoreStats> tally(config.cores);
+  std::unique_ptr<tlm::TranslationChecker> checker;
+  if (config.check) checker = std::make_unique<tlm::TranslationChecker>(platform->memory());
+  const std::set<std::uint64_t>* escaped = nullptr;
+  const bool segments = arch::uses_guest_segment(config.mode) || arch::uses_vmm_segment(config.mode);
+  if (segments || checker) platform->set_translation_observer(
+      [&](unsigned core, const arch::TranslationContext& ctx, const arch::Access& access,
+          const tlm::WalkRequest* req, const tlm::WalkResponse* walk, const tlm::TlbEntry* hit) {
+        CoreStats& t = tally[core];
+        if (walk != nullptr) {
+          if (escaped == nullptr && firmware.setup() != nullptr && firmware.setup()->vm())
+            escaped = &firmware.setup()->vm()->escaped_frames();
+          tally_walk(ctx, *walk, escaped, t);
+        }
+        if (!checker) return;
+        tlm::CheckOutcome o;
+        if (walk != nullptr && req != nullptr) {
+          o = checker->check_walk(*req, *walk);
+        } else if (hit != nullptr) {
+          o = checker->check_hit(ctx, access, *hit);
+        } else {
+          return;
+        }
+        ++t.checked_translations;
+        t.mismatches += o.ok ? 0 : 1;
+      });
+  sc_core::sc_trace_file* vcd = nullptr;
+  if (!config.wave.empty()) {
+    std::string base = config.wave;
+    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0)
+      base.resize(base.size() - 4);
+    vcd = sc_core::sc_create_vcd_trace_file(base.c_str());
+    if (vcd == nullptr) throw SimulationError(fmt::format("cannot create {}", config.wave));
+    vcd->set_time_unit(platform->config().clock_period.to_seconds(), sc_core::SC_SEC);
+    platform->trace(vcd);
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  if (!progress) {
+    sc_core::sc_start();
+  } else {
+    const sc_core::sc_time slice = platform->config().clock_period * kProgressSliceCycles;
+    auto last = start;
+    const std::uint64_t total = config.accesses * config.cores;
+    do {
+      sc_core::sc_start(slice);
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last >= std::chrono::milliseconds(100)) {
+        last = now;
+        std::uint64_t done = 0;
+        for (unsigned c = 0; c < config.cores; ++c) done += platform->core_counters(c).accesses;
+        progress(done, total);
+      }
+    } while (sc_core::sc_get_status() != sc_core::SC_STOPPED && sc_core::sc_pending_activity());
+  }
+  // The run proper: from the cores' release (after the firmware's setup) to the end.
+  const auto end = std::chrono::steady_clock::now();
+  sim_seconds = std::chrono::duration<double>(
+                    end - (firmware.ready() ? firmware.started_at() : start))
+                    .count();
+  if (vcd != nullptr) sc_core::sc_close_vcd_trace_file(vcd);
+  if (!firmware.error().empty()) throw SimulationError(firmware.error());
+  if (!firmware.ready()) throw SimulationError("the firmware did not finish its setup");
+
+  std::vector<CoreStats> out;
+  std::uint64_t done = 0;
+  for (unsigned c = 0; c < config.cores; ++c) {
+    const tlm::CoreCounters& k = platform->core_counters(c);
+    CoreStats s = tally[c];
+    s.accesses = k.accesses;
+    s.instructions = k.instructions;
+    s.total_cycles = k.total_cycles;
+    s.translation_cycles = k.translation_cycles;
+    s.faults = k.faults;
+    s.l1_tlb_misses = platform->tlb(c).l1().counters().misses;
+    s.l2_tlb_misses = platform->tlb(c).l2().counters().misses;
+    copy_walker_stats(platform->walker_stats(c), s);
+    s.pwc_lookups = platform->pwc_counters(c).lookups;
+    s.pwc_hits = platform->pwc_counters(c).hits;
+    s.ntlb_lookups = platform->ntlb_counters(c).lookups;
+    s.ntlb_hits = platform->ntlb_counters(c).hits;
+    s.vm_exits = firmware.vm_exits(c);
+    s.context_switches = firmware.context_switches(c);
+    done += s.accesses;
+    out.push_back(s);
+  }
+  if (progress) progress(done, config.accesses * config.cores);
+  if (checker && first_mismatch != nullptr) *first_mismatch = checker->first_mismatch();
+  return out;
+}
+
+
+}  // namespace
+
+RunStats simulate(const RunConfig& config, const ProgressFn& progress,
+                  std::string* first_mismatch) {
+  validate(config);
+  std::vector<std::unique_ptr<workloads::Workload>> streams = make_streams(config);
+  const std::vector<workloads::Region> regions = regions_of(*streams.front());
+
+  RunStats stats;
+  stats.config = config;
+  stats.workload_name = streams.front()->name();
+  stats.workload_describe = streams.front()->describe();
+  if (first_mismatch != nullptr) first_mismatch->clear();
+
+  if (config.walker == WalkerKind::kGolden) {
+    std::vector<workloads::Workload*> raw;
+    for (auto& s : streams) raw.push_back(s.get());
+    GoldenRunResult g = run_golden(config, raw, regions, progress);
+    stats.per_core = std::move(g.per_core);
+    stats.sim_seconds = g.sim_seconds;
+  } else {
+    stats.per_core =
+        run_platform(config, streams, regions, progress, first_mismatch, stats.sim_seconds);
+  }
+
+  for (const CoreStats& s : stats.per_core) sum_into(stats.total, s);
+  const CoreStats& t = stats.total;
+  stats.mem_refs_per_walk = ratio(t.walk_mem_refs, t.walks);
+  stats.cycles_per_walk = ratio(t.walk_cycles, t.walks);
+  stats.translation_overhead = ratio(t.translation_cycles, t.total_cycles);
+  stats.accesses_per_second =
+      stats.sim_seconds > 0 ? static_cast<double>(t.accesses) / stats.sim_seconds : 0.0;
+  return stats;
+}
+
+}  // namespace mmuvp::tb
