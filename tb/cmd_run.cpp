@@ -26,13 +26,13 @@ struct RunOptions {
   std::string config_file, mode, workload, trace, accesses, footprint, guest_pages, host_pages;
   std::string cores, processes, switch_interval, walker, seed, wave, json, walk_slots,
       escaped_frames;
-  bool no_pwc = false, check = false, no_ad = false;
+  bool no_pwc = false, check = false, no_ad = false, no_preset_ad = false;
 };
 
 struct RunFlags {  // the CLI11 options, to ask which were given
   CLI::Option *config_file, *mode, *workload, *trace, *accesses, *footprint, *guest_pages,
       *host_pages, *cores, *processes, *switch_interval, *walker, *seed, *wave, *walk_slots,
-      *escaped_frames, *no_pwc, *check, *no_ad;
+      *escaped_frames, *no_pwc, *check, *no_ad, *no_preset_ad;
 };
 
 bool given(const CLI::Option* o) { return o->count() > 0; }
@@ -131,6 +131,7 @@ RunConfig build_config(const RunOptions& o, const RunFlags& f) {
   if (given(f.no_pwc)) c.pwc = false;
   if (given(f.check)) c.check = true;
   if (given(f.no_ad)) c.ad_updates = false;
+  if (given(f.no_preset_ad)) c.preset_ad = false;
   try {
     validate_config(c);
   } catch (const std::invalid_argument& e) {
@@ -239,6 +240,9 @@ void register_run(CLI::App& app) {
   f->escaped_frames = cmd->add_option("--escaped-frames", o->escaped_frames,
                                       "Bad host frames inside the VMM segment (escape filter)");
   f->no_ad = cmd->add_flag("--no-ad", o->no_ad, "The walker does not set accessed/dirty bits");
+  f->no_preset_ad = cmd->add_flag(
+      "--no-preset-ad", o->no_preset_ad,
+      "Page-table entries start without accessed/dirty bits: the walker sets them during the run");
   cmd->callback([o, f, json] { run_command(*o, *f, json->count() > 0); });
 }
 

@@ -43,7 +43,11 @@ struct RunConfig {
   std::uint64_t seed = 1;
   std::string wave;                // waveform file ("" none)
   bool check = false;              // cross-check every translation against the golden model
-  bool ad_updates = true;          // the walker sets A/D bits (stub builds entries without them)
+  bool ad_updates = true;          // CONFIG.AD_ENABLE: the walker sets A/D bits it finds clear
+  // The stub writes paging entries with A set (and D on leaves), as Linux and KVM create them for
+  // memory a program writes: then walks make no A/D writes. false: entries start clear and the
+  // walker sets them as the run first touches each page (A/D write references appear).
+  bool preset_ad = true;
   unsigned escaped_frames = 0;     // bad host frames inside the VMM segment (filter experiment)
 
   // Hardware (SPEC §4 defaults).

@@ -273,6 +273,7 @@ const std::vector<Field<RunConfig>>& config_fields() {
       string_field("wave", &C::wave),
       bool_field("check", &C::check),
       bool_field("ad_updates", &C::ad_updates),
+      bool_field("preset_ad", &C::preset_ad),
       uint_field("escaped_frames", &C::escaped_frames),
       uint_field("walk_slots", &C::walk_slots),
       uint_field("l2_tlb_latency", &C::l2_tlb_latency),

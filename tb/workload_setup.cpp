@@ -165,7 +165,7 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
     vc.ept_ad = config.ad_updates;
     vc.contiguous = arch::uses_vmm_segment(mode);
     vc.prefault = true;
-    vc.preset_ad = !config.ad_updates;
+    vc.preset_ad = config.preset_ad || !config.ad_updates;
     vm_ = &vmm_->create_vm(vc);
   } else {
     bare_ = std::make_unique<stub::BareMetal>(bus_, guest);
@@ -174,9 +174,9 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
       vm_ != nullptr ? static_cast<stub::GuestPlatform&>(*vm_) : *bare_;
   stub::GuestOsConfig gc;
   gc.reserved_low = kReservedLow;
-  // With A/D updates off (counting studies) the entries are written accessed and dirty, as a
-  // running system's would be; with them on the walker sets them as the run touches pages.
-  gc.preset_ad = !config.ad_updates;
+  // Entries are written accessed and dirty (RunConfig::preset_ad, and always with A/D updates
+  // off), as a running system's would be; otherwise the walker sets them as the run touches pages.
+  gc.preset_ad = config.preset_ad || !config.ad_updates;
   guest_ = std::make_unique<stub::GuestOs>(platform, gc);
 
   for (unsigned i = 0; i < processes; ++i) {

@@ -37,6 +37,7 @@ std::vector<Mutation> every_field() {
       {"wave", [](RunConfig& c) { c.wave = "w.vcd"; }},
       {"check", [](RunConfig& c) { c.check = true; }},
       {"ad_updates", [](RunConfig& c) { c.ad_updates = false; }},
+      {"preset_ad", [](RunConfig& c) { c.preset_ad = false; }},
       {"escaped_frames", [](RunConfig& c) { c.escaped_frames = 16; }},
       {"walk_slots", [](RunConfig& c) { c.walk_slots = 4; }},
       {"l2_tlb_latency", [](RunConfig& c) { c.l2_tlb_latency = 9; }},
@@ -92,6 +93,7 @@ void expect_same(const RunConfig& a, const RunConfig& b) {
   EXPECT_EQ(a.wave, b.wave);
   EXPECT_EQ(a.check, b.check);
   EXPECT_EQ(a.ad_updates, b.ad_updates);
+  EXPECT_EQ(a.preset_ad, b.preset_ad);
   EXPECT_EQ(a.escaped_frames, b.escaped_frames);
   EXPECT_EQ(a.walk_slots, b.walk_slots);
   EXPECT_EQ(a.l2_tlb_latency, b.l2_tlb_latency);

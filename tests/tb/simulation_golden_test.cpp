@@ -163,6 +163,7 @@ TEST(GoldenCostMatrix, AccessedDirtyUpdatesAddWriteReferences) {
   RunConfig c = small_run(Mode::kNative, "stream", WalkerKind::kGolden, 30'000);
   const RunStats off = simulate(c);
   c.ad_updates = true;
+  c.preset_ad = false;
   const RunStats on = simulate(c);
   EXPECT_EQ(on.total.walks, off.total.walks);
   EXPECT_GT(on.total.walk_mem_refs, off.total.walk_mem_refs);
@@ -172,6 +173,7 @@ TEST(GoldenCostMatrix, AccessedDirtyUpdatesAddWriteReferences) {
   c = small_run(Mode::kNative, "gups", WalkerKind::kGolden, 30'000);
   const RunStats gups_off = simulate(c);
   c.ad_updates = true;
+  c.preset_ad = false;
   const RunStats gups_on = simulate(c);
   EXPECT_GT(gups_on.total.walks, gups_off.total.walks);
 }

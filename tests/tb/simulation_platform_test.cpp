@@ -185,7 +185,8 @@ TEST_P(PlatformEveryWorkload, RunsAndCountsLikeTheGoldenRunner) {
   c.guest_pages = w.guest;
   c.host_pages = w.host;
   c.pwc = true;         // identical caches on both sides
-  c.ad_updates = true;  // one core: the same order of A/D updates on both sides
+  c.ad_updates = true;
+  c.preset_ad = false;  // one core: the same order of A/D updates on both sides
   const RunStats golden = simulate(c);
   c.walker = WalkerKind::kTlm;
   const RunStats s = simulate(c);
@@ -208,6 +209,7 @@ TEST_P(PlatformCrossCheck, HundredThousandTranslationsWithoutMismatch) {
   RunConfig c = small_run(GetParam(), "gups", WalkerKind::kTlm, 100'000, 32 * kMiB);
   c.pwc = true;
   c.ad_updates = true;
+  c.preset_ad = false;
   c.check = true;
   std::string first;
   const RunStats s = simulate(c, {}, &first);
@@ -235,6 +237,7 @@ TEST(PlatformCrossCheck, EscapedFramesWithoutMismatch) {
   RunConfig c = small_run(Mode::kVmmDirect, "gups", WalkerKind::kGolden, 100'000, 8 * kMiB);
   c.pwc = true;
   c.ad_updates = true;
+  c.preset_ad = false;
   c.escaped_frames = 32;
   const RunStats golden = simulate(c);
   c.walker = WalkerKind::kTlm;
