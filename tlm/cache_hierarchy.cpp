@@ -120,12 +120,13 @@ CacheLevel::CacheLevel(std::string name, const CacheLevelConfig& cfg, std::uint3
       store_(name_, level_geometry(name_, cfg, line_bytes), SetRule::kAny) {}
 
 bool CacheLevel::fill(std::uint64_t line, bool dirty, std::uint64_t* victim) {
-  const Placement<Line> p =
-      store_.place(store_.set_of(line), [line](const Line& x) { return x.line == line; });
-  const bool write_back = p.evicted && p.slot->dirty;
-  if (write_back) *victim = p.slot->line;
-  p.slot->line = line;
-  p.slot->dirty = p.replaced ? (p.slot->dirty || dirty) : dirty;
+  const Placement<std::uint64_t> p = store_.place(
+      store_.set_of(line), [line](std::uint64_t x) { return (x & kLineMask) == line; });
+  const bool old_dirty = (*p.slot & kDirtyBit) != 0;
+  const bool write_back = p.evicted && old_dirty;
+  if (write_back) *victim = *p.slot & kLineMask;
+  const bool now_dirty = p.replaced ? (old_dirty || dirty) : dirty;
+  *p.slot = line | (now_dirty ? kDirtyBit : 0);
   ++counters_.fills;
   counters_.evictions += p.evicted;
   counters_.writebacks += write_back;
@@ -133,22 +134,32 @@ bool CacheLevel::fill(std::uint64_t line, bool dirty, std::uint64_t* victim) {
 }
 
 bool CacheLevel::absorb_writeback(std::uint64_t line) {
-  Line* l = store_.peek(store_.set_of(line), [line](const Line& x) { return x.line == line; });
+  std::uint64_t* l = store_.peek(store_.set_of(line),
+                                 [line](std::uint64_t x) { return (x & kLineMask) == line; });
   if (l == nullptr) return false;
-  l->dirty = true;
+  *l |= kDirtyBit;
   return true;
 }
 
 bool CacheLevel::contains(std::uint64_t line) const {
-  return enabled() &&
-         store_.peek(store_.set_of(line), [line](const Line& x) { return x.line == line; });
+  return enabled() && store_.peek(store_.set_of(line), [line](std::uint64_t x) {
+    return (x & kLineMask) == line;
+  });
 }
 
 bool CacheLevel::is_dirty(std::uint64_t line) const {
   if (!enabled()) return false;
-  const Line* l =
-      store_.peek(store_.set_of(line), [line](const Line& x) { return x.line == line; });
-  return l != nullptr && l->dirty;
+  const std::uint64_t* l = store_.peek(
+      store_.set_of(line), [line](std::uint64_t x) { return (x & kLineMask) == line; });
+  return l != nullptr && (*l & kDirtyBit) != 0;
+}
+
+std::vector<std::uint64_t> CacheLevel::lru_lines(std::uint64_t line) const {
+  std::vector<std::uint64_t> out;
+  if (!enabled()) return out;
+  const std::uint32_t set = store_.set_of(line);
+  for (std::uint32_t w : store_.lru_order(set)) out.push_back(*store_.at(set, w) & kLineMask);
+  return out;
 }
 
 // ---- SharedCache ------------------------------------------------------------------------------
@@ -182,7 +193,61 @@ CacheHierarchy::CacheHierarchy(const CacheConfig& cfg, SharedCache& shared)
   }
 }
 
-CacheAccess CacheHierarchy::access(arch::hpa_t pa, bool is_write, Requester who) {
+CacheAccess CacheHierarchy::access_probed(std::uint64_t line, bool is_write, Requester who) {
+  // Each level is probed once: on a miss the probe has also chosen the slot the line will be
+  // filled into. A level's set does not change between its miss and its fill: the fills below it
+  // and their writebacks touch only lower levels (a writeback marks a lower copy dirty and never
+  // changes an LRU order), and the shared LLC serves no other core meanwhile.
+  CacheLevel::Probe p1;
+  if (l1d_.enabled()) {
+    p1 = l1d_.probe(line, is_write, who);
+    if (p1.hit) {
+      hint(line, p1.slot);
+      return served(CacheLevelId::kL1D, l1d_.latency(), who);
+    }
+  }
+  std::uint64_t victim = 0;
+  // Below L1D an access is a line fetch: the write, if any, lands in the L1D copy.
+  CacheLevelId level = CacheLevelId::kDram;
+  std::uint32_t latency = shared_->dram_latency();
+  CacheLevel::Probe p2;
+  if (l2_.enabled()) {
+    p2 = l2_.probe(line, false, who);
+    if (p2.hit) {
+      level = CacheLevelId::kL2;
+      latency = l2_.latency();
+    }
+  }
+  if (!p2.hit) {
+    CacheLevel& llc = shared_->llc();
+    CacheLevel::Probe p3;
+    if (llc.enabled()) {
+      p3 = llc.probe(line, false, who);
+      if (p3.hit) {
+        level = CacheLevelId::kLlc;
+        latency = llc.latency();
+      }
+    }
+    if (!p3.hit) {
+      shared_->count_dram_access(who);
+      if (llc.enabled() && llc.fill_at(p3.slot, line, false, &victim)) {
+        write_back_below(CacheLevelId::kLlc, victim);
+      }
+    }
+    if (l2_.enabled() && l2_.fill_at(p2.slot, line, false, &victim)) {
+      write_back_below(CacheLevelId::kL2, victim);
+    }
+  }
+  if (l1d_.enabled()) {
+    if (l1d_.fill_at(p1.slot, line, is_write, &victim)) {
+      write_back_below(CacheLevelId::kL1D, victim);
+    }
+    hint(line, p1.slot);
+  }
+  return served(level, latency, who);
+}
+
+CacheAccess CacheHierarchy::access_reference(arch::hpa_t pa, bool is_write, Requester who) {
   const std::uint64_t line = pa >> line_shift_;
   if (l1d_.enabled() && l1d_.access(line, is_write, who)) {
     return served(CacheLevelId::kL1D, l1d_.latency(), who);

@@ -80,6 +80,9 @@ struct CacheLevelCounters {
 // One level's tag array.
 class CacheLevel {
  public:
+  // Slot handle of SetAssoc (set_assoc.h): kNoSlot for none.
+  static constexpr std::uint32_t kNoSlot = SetAssoc<std::uint64_t>::kNoSlot;
+
   // Throws std::invalid_argument naming `name` for a bad geometry.
   CacheLevel(std::string name, const CacheLevelConfig& cfg, std::uint32_t line_bytes);
 
@@ -91,38 +94,77 @@ class CacheLevel {
   // Counted lookup of line number `line` (address >> log2 line size). A hit becomes most
   // recently used; with `write` it also becomes dirty.
   bool access(std::uint64_t line, bool write, Requester who) {
+    return probe(line, write, who).hit;
+  }
+  // As access(), in one scan of the set: on a hit `slot` is the line's slot; on a miss it is the
+  // slot fill_at() must be given to fill the line as fill() would (valid while the set is not
+  // changed in between).
+  struct Probe {
+    bool hit = false;
+    std::uint32_t slot = kNoSlot;
+  };
+  Probe probe(std::uint64_t line, bool write, Requester who) {
     CacheAccessCounters& c = counters_.by_requester[static_cast<unsigned>(who)];
     ++c.accesses;
-    Line* l = store_.find(store_.set_of(line), [line](const Line& x) { return x.line == line; });
-    if (l == nullptr) {
+    const SetAssoc<std::uint64_t>::SlotProbe p = store_.probe(
+        store_.set_of(line), [line](std::uint64_t x) { return (x & kLineMask) == line; });
+    if (!p.hit) {
       ++c.misses;
-      return false;
+      return Probe{false, p.slot};
     }
     ++c.hits;
-    l->dirty |= write;
+    store_.slot_entry(p.slot) |= write ? kDirtyBit : 0;
+    return Probe{true, p.slot};
+  }
+  // The exact fast path of a hit: if `slot` (a handle from probe() or fill_at(), of any age)
+  // still holds `line`, counts and applies the hit exactly as access() would (the slot becomes
+  // most recently used, a write marks it dirty) and returns true; otherwise changes nothing.
+  bool hit_at(std::uint32_t slot, std::uint64_t line, bool write, Requester who) {
+    if (!store_.slot_valid(slot)) return false;
+    std::uint64_t& l = store_.slot_entry(slot);
+    if ((l & kLineMask) != line) return false;
+    CacheAccessCounters& c = counters_.by_requester[static_cast<unsigned>(who)];
+    ++c.accesses;
+    ++c.hits;
+    store_.touch(slot);
+    l |= write ? kDirtyBit : 0;
     return true;
   }
   // Installs `line` as most recently used. Returns true and sets *victim if a dirty line was
   // evicted (the caller writes it back).
   bool fill(std::uint64_t line, bool dirty, std::uint64_t* victim);
+  // fill() of a line that probe() missed, into the slot the probe chose.
+  bool fill_at(std::uint32_t slot, std::uint64_t line, bool dirty, std::uint64_t* victim) {
+    const Placement<std::uint64_t> p = store_.place_at(slot);
+    const bool write_back = p.evicted && (*p.slot & kDirtyBit) != 0;
+    if (write_back) *victim = *p.slot & kLineMask;
+    *p.slot = line | (dirty ? kDirtyBit : 0);
+    ++counters_.fills;
+    counters_.evictions += p.evicted;
+    counters_.writebacks += write_back;
+    return write_back;
+  }
   // A writeback from the level above: marks `line` dirty if present (LRU unchanged).
   bool absorb_writeback(std::uint64_t line);
   // Uncounted presence test (tests, debug).
   bool contains(std::uint64_t line) const;
   bool is_dirty(std::uint64_t line) const;
   std::uint32_t valid_lines() const { return store_.valid_count(); }
+  // The valid lines of the set holding `line`, most recently used first (tests, debug).
+  std::vector<std::uint64_t> lru_lines(std::uint64_t line) const;
 
   const CacheLevelCounters& counters() const { return counters_; }
   void reset_counters() { counters_ = {}; }
 
  private:
-  struct Line {
-    std::uint64_t line = 0;
-    bool dirty = false;
-  };
+  // A way holds the line number with the dirty flag in bit 63 (line numbers of 63-bit physical
+  // addresses need at most 57 bits): 16-byte slots, so a 20-way LLC set is 5 host cache lines.
+  static constexpr std::uint64_t kDirtyBit = 1ull << 63;
+  static constexpr std::uint64_t kLineMask = kDirtyBit - 1;
+
   std::string name_;
   std::uint32_t latency_ = 0;
-  SetAssoc<Line> store_;
+  SetAssoc<std::uint64_t> store_;
   CacheLevelCounters counters_;
 };
 
@@ -172,7 +214,21 @@ class CacheHierarchy {
   // std::invalid_argument if the line sizes differ.
   CacheHierarchy(const CacheConfig& cfg, SharedCache& shared);
 
-  CacheAccess access(arch::hpa_t pa, bool is_write, Requester who);
+  // One access. Fast path (exact, see access_reference()): the L1D slot that last held the line
+  // (a small direct-mapped table of slot handles by hashed line number) is checked first; if it still
+  // holds the line, the hit is counted and applied there without scanning the set. Otherwise
+  // each level is probed once (lookup and replacement choice in one scan).
+  CacheAccess access(arch::hpa_t pa, bool is_write, Requester who) {
+    const std::uint64_t line = pa >> line_shift_;
+    SlotHint& h = hints_[hint_index(line)];
+    if (h.line == line && l1d_.hit_at(h.slot, line, is_write, who)) {
+      return served(CacheLevelId::kL1D, l1d_.latency(), who);
+    }
+    return access_probed(line, is_write, who);
+  }
+  // The general path the fast one must equal in every counter, line, dirty bit and LRU order:
+  // find at each level, then fill() the levels passed (tests compare the two on random streams).
+  CacheAccess access_reference(arch::hpa_t pa, bool is_write, Requester who);
 
   CacheLevel& l1d() { return l1d_; }
   CacheLevel& l2() { return l2_; }
@@ -192,12 +248,28 @@ class CacheHierarchy {
     counters_.cycles[w] += latency;
     return CacheAccess{latency, level};
   }
+  CacheAccess access_probed(std::uint64_t line, bool is_write, Requester who);
   void fill_l1d(std::uint64_t line, bool dirty);
   void fill_l2(std::uint64_t line);
   void fill_llc(std::uint64_t line);
   void write_back_below(CacheLevelId from, std::uint64_t line);
 
+  // L1D slot handles by hashed line number: hints only, each checked before use.
+  static constexpr unsigned kHintBits = 6;
+  static constexpr std::size_t kHints = std::size_t{1} << kHintBits;
+  struct SlotHint {
+    std::uint64_t line = ~0ull;
+    std::uint32_t slot = CacheLevel::kNoSlot;
+  };
+  // Fibonacci hashing of the whole line number: arrays aligned alike (the same page offsets, as
+  // a stream's) must not share an entry, so the index is not simply the low bits.
+  static std::size_t hint_index(std::uint64_t line) {
+    return static_cast<std::size_t>((line * 0x9E3779B97F4A7C15ull) >> (64 - kHintBits));
+  }
+  void hint(std::uint64_t line, std::uint32_t slot) { hints_[hint_index(line)] = {line, slot}; }
+
   unsigned line_shift_ = 6;
+  std::array<SlotHint, kHints> hints_{};
   CacheLevel l1d_;
   CacheLevel l2_;
   SharedCache* shared_;

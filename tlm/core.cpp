@@ -15,6 +15,7 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, sc_core::sc_e
       config_(config),
       period_ps_(config.clock_period.value()),
       counters_(counters),
+      now_(&sc_core::sc_get_curr_simcontext()->time_stamp()),
       scratch_(kMaxDataBytes) {
   if (config.clock_period == sc_core::SC_ZERO_TIME)
     throw std::invalid_argument("CoreConfig.clock_period: must be positive");
@@ -44,9 +45,7 @@ bool Core::access(const workloads::MemAccess& m) {
     trans_.set_data_length(size);
     trans_.set_streaming_width(size);
     trans_.set_response_status(::tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time delay = qk_.get_local_time();
-    socket->b_transport(trans_, delay);
-    qk_.set(delay);
+    socket->b_transport(trans_, local_);  // the local time is the delay, advanced in place
     if (trans_.is_response_error()) {
       ++bus_errors_;
       return false;
@@ -58,7 +57,7 @@ bool Core::access(const workloads::MemAccess& m) {
     ++counters_.faults;
     FaultAction action = FaultAction::kSkip;
     if (fault_handler_ != nullptr && *fault_handler_) {
-      qk_.sync();  // the handler sees the core's time, and may use the bus and wait
+      sync();  // the handler sees the core's time, and may use the bus and wait
       update_cycle_counters();
       action = (*fault_handler_)(config_.core, attr_->fault);
     }
@@ -74,7 +73,7 @@ void Core::update_cycle_counters() {
 
 void Core::run() {
   const std::uint64_t start = now_cycles();
-  qk_.reset();
+  keeper_reset();
   std::uint64_t left = workload_ != nullptr ? max_accesses_ : 0;
   std::uint64_t until_hook = hook_interval_;
   const bool hooked = hook_interval_ != 0 && hook_ != nullptr && *hook_;
@@ -88,14 +87,14 @@ void Core::run() {
       const workloads::MemAccess& m = batch_[i];
       const std::uint64_t insns = m.insns == 0 ? 1 : m.insns;
       counters_.instructions += insns;
-      qk_.inc(insn_time(insns));
+      local_ += insn_time(insns);
       const bool completed = access(m);
-      if (qk_.need_sync()) qk_.sync();
+      if (need_sync()) sync();
       if (!completed) continue;
       ++counters_.accesses;
       if (hooked && --until_hook == 0) {
         until_hook = hook_interval_;
-        qk_.sync();
+        sync();
         update_cycle_counters();
         (*hook_)(config_.core);
       }
@@ -103,7 +102,7 @@ void Core::run() {
   }
   counters_.total_cycles = now_cycles() - start;
   update_cycle_counters();
-  qk_.sync();
+  sync();
   done_ = true;
   if (finished_) finished_();
 }

@@ -18,7 +18,6 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <array>
 #include <cstdint>
@@ -79,8 +78,20 @@ class Core : public sc_core::sc_module {
   void run();
   // One access, with its retries. Returns true if it completed.
   bool access(const workloads::MemAccess& m);
-  std::uint64_t now_cycles() {
-    return (sc_core::sc_time_stamp() + qk_.get_local_time()).value() / period_ps_;
+  std::uint64_t now_cycles() const { return (now_->value() + local_.value()) / period_ps_; }
+
+  // The quantum keeper, as tlm_utils::tlm_quantumkeeper does it (same sync points: the global
+  // quantum's local quantum from the time of the last sync), with the kernel's current time
+  // read through a reference instead of a library call per access.
+  void keeper_reset() {
+    local_ = sc_core::SC_ZERO_TIME;
+    next_sync_ =
+        now_->value() + ::tlm::tlm_global_quantum::instance().compute_local_quantum().value();
+  }
+  bool need_sync() const { return now_->value() + local_.value() >= next_sync_; }
+  void sync() {
+    sc_core::wait(local_);
+    keeper_reset();
   }
 
   // Time of n instructions for small n (sc_time::from_value is an out-of-line call).
@@ -93,7 +104,9 @@ class Core : public sc_core::sc_module {
   std::uint64_t period_ps_;
   std::array<sc_core::sc_time, kInsnTimes> insn_times_;
   CoreCounters& counters_;
-  tlm_utils::tlm_quantumkeeper qk_;
+  const sc_core::sc_time* now_;                     // the kernel's current time
+  sc_core::sc_time local_;                          // the core's time ahead of it
+  std::uint64_t next_sync_ = 0;                     // in sc_time resolution units
   workloads::Workload* workload_ = nullptr;
   std::uint64_t max_accesses_ = 0;
   const FaultHandler* fault_handler_ = nullptr;

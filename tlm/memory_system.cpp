@@ -46,6 +46,11 @@ MemorySystem::MemorySystem(sc_core::sc_module_name name, const MemorySystemConfi
   sockets_.reserve(ports);
   ports_.reserve(ports);
   counters_.resize(ports);
+  port_caches_.resize(ports, nullptr);
+  for (unsigned c = 0; c < config_.cores; ++c) {
+    port_caches_[port_index(Initiator::kData, c)] = &caches_.core(c);
+    port_caches_[port_index(Initiator::kWalker, c)] = &caches_.core(c);
+  }
   for (unsigned p = 0; p < ports; ++p) {
     std::string n = p < config_.cores       ? fmt::format("data_{}", p)
                     : p < 2 * config_.cores ? fmt::format("walker_{}", p - config_.cores)
@@ -128,11 +133,10 @@ void MemorySystem::b_transport(unsigned p, tlm_generic_payload& trans, sc_core::
   ++(write ? c.writes : c.reads);
   c.set_bits += set_bits ? 1 : 0;
 
-  if (p < 2 * config_.cores) {
-    const unsigned core = data ? p : p - config_.cores;
+  if (CacheHierarchy* caches = port_caches_[p]) {
     if (!data) entry_access(trans, set_bits);
-    const CacheAccess a = caches_.core(core).access(trans.get_address(), write,
-                                                    data ? Requester::kData : Requester::kWalker);
+    const CacheAccess a =
+        caches->access(trans.get_address(), write, data ? Requester::kData : Requester::kWalker);
     c.cycles += a.latency;
     delay += level_delay_[static_cast<unsigned>(a.level)];
   } else {

@@ -127,6 +127,7 @@ class MemorySystem : public sc_core::sc_module {
   std::vector<std::unique_ptr<Port>> ports_;      // data[cores], walker[cores], firmware
   std::vector<std::unique_ptr<Socket>> sockets_;  // same order
   std::vector<MemPortCounters> counters_;         // same order
+  std::vector<CacheHierarchy*> port_caches_;      // same order: the core's caches (firmware: none)
   static constexpr unsigned kFrameCacheSize = 4096;  // entries, a power of two
   struct FrameSlot {
     std::uint64_t frame = ~0ull;

@@ -3,6 +3,7 @@
 #include "tlm/platform.h"
 
 #include <fmt/format.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <stdexcept>
 #include <string>

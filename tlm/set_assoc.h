@@ -117,6 +117,72 @@ class SetAssoc {
     return nullptr;
   }
 
+  // Slot handles for exact fast paths in front of find(): an index into the array (set-major,
+  // set s holds [s * ways, (s + 1) * ways)). A handle stays meaningful while the caller checks
+  // that the slot still holds what it expects (slot_valid() and the entry's key), since a valid
+  // key is held by one way of its set at most (place() overwrites a match in place).
+  static constexpr std::uint32_t kNoSlot = ~0u;
+
+  // As find(), returning the slot of the hit (made most recently used), or kNoSlot.
+  template <typename Match>
+  std::uint32_t find_slot(std::uint32_t set, Match&& match) {
+    const std::uint32_t first = set * geometry_.ways;
+    Slot* s = slots_.data() + first;
+    for (std::uint32_t w = 0; w < geometry_.ways; ++w, ++s) {
+      if (match(s->entry) && s->stamp != 0) {
+        s->stamp = ++clock_;
+        return first + w;
+      }
+    }
+    return kNoSlot;
+  }
+
+  // What probe() found: the hit's slot, or on a miss the slot for a new entry.
+  struct SlotProbe {
+    bool hit = false;
+    std::uint32_t slot = kNoSlot;
+  };
+  // As find_slot(); on a miss, `slot` is the slot place() would choose for a new entry of this
+  // set that no valid way matches (the first invalid way, else the least recently used). One scan
+  // for the lookup and the replacement decision: place_at(slot) then equals place() as long as
+  // the set has not changed in between.
+  template <typename Match>
+  SlotProbe probe(std::uint32_t set, Match&& match) {
+    const std::uint32_t first = set * geometry_.ways;
+    Slot* base = slots_.data() + first;
+    std::uint32_t v = 0;
+    std::uint64_t oldest = ~0ull;
+    for (std::uint32_t w = 0; w < geometry_.ways; ++w) {
+      Slot* s = base + w;
+      const std::uint64_t stamp = s->stamp;
+      if (stamp != 0 && match(s->entry)) {
+        s->stamp = ++clock_;
+        return SlotProbe{true, first + w};
+      }
+      if (stamp < oldest) {
+        oldest = stamp;
+        v = w;
+      }
+    }
+    return SlotProbe{false, first + v};
+  }
+
+  // Makes `slot` valid and most recently used for a new entry, as place() does when it chooses
+  // that slot for an entry no valid way matches (`evicted`: the slot held a valid entry, still in
+  // *slot until the caller writes the new one).
+  Placement<Entry> place_at(std::uint32_t slot) {
+    Slot& s = slots_[slot];
+    const bool evicted = s.stamp != 0;
+    s.stamp = ++clock_;
+    return Placement<Entry>{&s.entry, false, evicted};
+  }
+
+  bool slot_valid(std::uint32_t slot) const { return slots_[slot].stamp != 0; }
+  Entry& slot_entry(std::uint32_t slot) { return slots_[slot].entry; }
+  const Entry& slot_entry(std::uint32_t slot) const { return slots_[slot].entry; }
+  // Makes the valid `slot` most recently used: what find() does to the way it returns.
+  void touch(std::uint32_t slot) { slots_[slot].stamp = ++clock_; }
+
   // As find(), without changing the LRU order.
   template <typename Match>
   Entry* peek(std::uint32_t set, Match&& match) {

@@ -148,6 +148,7 @@ const TlbEntry* TlbLevel::peek(arch::gva_t va, std::uint16_t vmid, std::uint16_t
 }
 
 bool TlbLevel::fill(const TlbEntry& e) {
+  ++generation_;  // the page hints may no longer name what a probe would find
   const int a = array_of_size_[size_index(e.size)];
   return a >= 0 && arrays_[static_cast<std::size_t>(a)].fill(e);
 }
@@ -160,6 +161,7 @@ const TlbArray* TlbLevel::array_for(PageSize s) const {
 }
 
 std::uint32_t TlbLevel::invalidate(const arch::Invalidation& inv) {
+  ++generation_;
   std::uint32_t n = 0;
   for (TlbArray& a : arrays_) n += a.invalidate(inv);
   return n;

@@ -108,6 +108,29 @@ class TlbArray {
     }
     return nullptr;
   }
+  // As find(), returning the hit's slot handle (SetAssoc::kNoSlot if none).
+  std::uint32_t find_slot(arch::gva_t va, std::uint16_t vmid, std::uint16_t pcid) {
+    const std::uint64_t v = va & kVaMask;
+    for (unsigned i = 0; i < num_probes_; ++i) {
+      const arch::PageSize s = probes_[i];
+      const std::uint64_t vpn = v >> arch::page_shift(s);
+      const std::uint64_t tag = make_tag(vpn, s, vmid);
+      const std::uint32_t slot = store_.find_slot(store_.set_of(vpn), [tag, pcid](const Stored& x) {
+        return x.tag == tag && (x.entry.global || x.entry.pcid == pcid);
+      });
+      if (slot != kNoSlot) return slot;
+    }
+    return kNoSlot;
+  }
+  // What find() does on a hit in `slot` (a handle find_slot() returned, while the array has not
+  // been filled or invalidated since): the entry becomes most recently used.
+  TlbEntry* touch(std::uint32_t slot) {
+    store_.touch(slot);
+    return &store_.slot_entry(slot).entry;
+  }
+  TlbEntry* entry_at(std::uint32_t slot) { return &store_.slot_entry(slot).entry; }
+  static constexpr std::uint32_t kNoSlot = ~0u;
+
   // As find() without touching the LRU order.
   const TlbEntry* peek(arch::gva_t va, std::uint16_t vmid, std::uint16_t pcid) const;
 
@@ -161,22 +184,45 @@ class TlbLevel {
   const std::string& name() const { return name_; }
 
   // Counted lookup. `type` kWrite requires `dirty` (see the dirty rule).
+  //
+  // Fast path (exact): a small direct-mapped table of page hints, by hashed 4K virtual page number,
+  // remembers which array slot the last lookups of a (4K page, VMID, PCID) found. The hints are
+  // dropped (by a generation count) at every fill and invalidation of the level, so while one is
+  // live the arrays hold the same entries as when it was recorded, and every probe of a lookup
+  // of the same 4K page, VMID and PCID (each size's page number is a function of the 4K one)
+  // finds what it found then: the hinted slot is what the full probe would return. Its use only
+  // makes that slot most recently used, as the probe does. Same result, counters and LRU state
+  // as lookup_reference().
   const TlbEntry* lookup(arch::gva_t va, std::uint16_t vmid, std::uint16_t pcid,
                          arch::AccessType type) {
     ++counters_.lookups;
-    for (TlbArray& a : arrays_) {
-      const TlbEntry* e = a.find(va, vmid, pcid);
-      if (e == nullptr) continue;
-      if (type == arch::AccessType::kWrite && !e->dirty) {
-        ++counters_.dirty_misses;
+    const std::uint64_t page = (va & kVaMask) >> arch::kPageShift;
+    // Fibonacci hashing: pages of arrays aligned alike must not share an entry.
+    PageHint& h = hints_[(page * 0x9E3779B97F4A7C15ull) >> (64 - kHintBits)];
+    const TlbEntry* e = nullptr;
+    if (h.generation == generation_ && h.page == page && h.vmid == vmid && h.pcid == pcid) {
+      e = arrays_[h.array].touch(h.slot);
+    } else {
+      for (std::uint32_t a = 0; a < arrays_.size(); ++a) {
+        const std::uint32_t slot = arrays_[a].find_slot(va, vmid, pcid);
+        if (slot == TlbArray::kNoSlot) continue;
+        h = PageHint{page, generation_, slot, static_cast<std::uint16_t>(a), vmid, pcid};
+        e = arrays_[a].entry_at(slot);  // find_slot() made it most recently used
         break;
       }
-      ++counters_.hits;
-      ++counters_.hits_by_size[size_index(e->size)];
-      return e;
     }
-    ++counters_.misses;
-    return nullptr;
+    return count_result(e, type);
+  }
+  // The general path lookup() must equal: every array probed in order (tests compare the two).
+  const TlbEntry* lookup_reference(arch::gva_t va, std::uint16_t vmid, std::uint16_t pcid,
+                                   arch::AccessType type) {
+    ++counters_.lookups;
+    const TlbEntry* e = nullptr;
+    for (TlbArray& a : arrays_) {
+      e = a.find(va, vmid, pcid);
+      if (e != nullptr) break;
+    }
+    return count_result(e, type);
   }
   // Uncounted, no LRU change (tests, debug).
   const TlbEntry* peek(arch::gva_t va, std::uint16_t vmid, std::uint16_t pcid) const;
@@ -194,8 +240,35 @@ class TlbLevel {
   void reset_counters();
 
  private:
+  const TlbEntry* count_result(const TlbEntry* e, arch::AccessType type) {
+    if (e != nullptr) {
+      if (type == arch::AccessType::kWrite && !e->dirty) {
+        ++counters_.dirty_misses;
+      } else {
+        ++counters_.hits;
+        ++counters_.hits_by_size[size_index(e->size)];
+        return e;
+      }
+    }
+    ++counters_.misses;
+    return nullptr;
+  }
+
+  static constexpr unsigned kHintBits = 4;
+  static constexpr std::size_t kHints = std::size_t{1} << kHintBits;
+  struct PageHint {
+    std::uint64_t page = 0;        // 4K virtual page number
+    std::uint64_t generation = 0;  // live while equal to generation_
+    std::uint32_t slot = 0;
+    std::uint16_t array = 0;
+    std::uint16_t vmid = 0;
+    std::uint16_t pcid = 0;
+  };
+
   std::string name_;
   std::vector<TlbArray> arrays_;  // built once; never resized
+  std::array<PageHint, kHints> hints_{};
+  std::uint64_t generation_ = 1;  // advanced by every fill and invalidation
   std::array<int, kPageSizeCount> array_of_size_{-1, -1, -1};
   TlbLevelCounters counters_;
 };
