@@ -1,12 +1,14 @@
 // `mmuvp eval` (SPEC §8, §9): the paper's evaluation. Every workload runs under every selected
 // configuration as a child `mmuvp run --json` process of this same executable (SystemC elaborates
-// once per process), --jobs at a time; a failed run is reported and the others go on. The output
+// once per process), --jobs at a time; a failed run is reported and the others go on. By default
+// it also runs the escape-filter experiment, the walk-structure check (references per walk with the
+// walk caches off) and one short nested run of the cycle-level walker for a waveform. The output
 // folder receives results.json, results.csv, table.txt, overhead.svg (the seed's Figure 11),
-// the escape-filter experiment (escape.csv) and the nested waveform when asked for, and runs/ with
-// each child's JSON and log.
+// escape.csv, the waveform, and runs/ with each child's JSON and log.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -35,16 +37,18 @@ struct EvalFlags {
   std::string workloads = "all";
   std::vector<std::string> traces;
   std::string configs = "all";
-  std::string accesses = "500000";
-  std::string footprint = "1g";
+  std::string accesses = std::to_string(eval::kDefaultAccesses);
+  std::string footprint = format_size(eval::kDefaultFootprint);
   std::string seed = "1";
   std::string jobs;
   std::string out;
   std::string walker = "tlm";
   std::string cores = "1";
-  bool escape = false;
+  bool escape = true;
   std::string escape_mode = "dual-direct";
-  std::string wave_nested;
+  bool cacheless = true;
+  std::string wave_nested = "nested-walk.vcd";
+  bool no_wave = false;
   std::string wave_accesses = "2000";
 };
 
@@ -167,33 +171,49 @@ void run_eval(const EvalFlags& flags) {
     throw CommandError(e.what());
   }
   const std::vector<EvalRun> plan = eval::expand_plan(workloads, configs);
+  const std::vector<EvalRun> cacheless_runs =
+      flags.cacheless ? eval::cacheless_plan(std::min(opt.accesses, eval::kCachelessAccesses))
+                      : std::vector<EvalRun>{};
+  const bool wave = !flags.no_wave && !flags.wave_nested.empty();
 
   const fs::path out = flags.out.empty() ? default_out_dir() : fs::path(flags.out);
   const fs::path runs_dir = out / "runs";
   std::error_code ec;
   fs::create_directories(runs_dir, ec);
-  if (ec) throw CommandError(fmt::format("--out: cannot create '{}': {}", out.string(), ec.message()));
-
-  // Everything to run: the plan, the escape experiment, the waveform run.
-  std::vector<EvalRun> all = plan;
-  all.insert(all.end(), escape_runs.begin(), escape_runs.end());
-  if (!flags.wave_nested.empty()) {
-    const fs::path wave = fs::path(flags.wave_nested).is_absolute()
-                              ? fs::path(flags.wave_nested)
-                              : out / flags.wave_nested;
-    all.push_back(eval::wave_run(wave.string(), wave_accesses));
+  if (ec) {
+    throw CommandError(
+        fmt::format("--out: cannot create '{}': {}", out.string(), ec.message()));
   }
+  const fs::path wave_path = fs::path(flags.wave_nested).is_absolute()
+                                 ? fs::path(flags.wave_nested)
+                                 : out / flags.wave_nested;
+
+  // Everything to run: the waveform run first (the longest: the cycle-level walker), then the
+  // plan, the escape experiment and the walk-structure check. Each section is a range of `all`.
+  std::vector<EvalRun> all;
+  if (wave) all.push_back(eval::wave_run(wave_path.string(), wave_accesses));
+  const std::size_t plan_at = all.size();
+  all.insert(all.end(), plan.begin(), plan.end());
+  const std::size_t escape_at = all.size();
+  all.insert(all.end(), escape_runs.begin(), escape_runs.end());
+  const std::size_t cacheless_at = all.size();
+  all.insert(all.end(), cacheless_runs.begin(), cacheless_runs.end());
   std::vector<eval::Job> job_list;
   for (const EvalRun& r : all) {
     job_list.push_back({eval::run_arguments(r, opt, (runs_dir / (r.id + ".json")).string()),
                         (runs_dir / (r.id + ".log")).string()});
   }
 
-  fmt::print(stderr, "mmuvp eval: {} runs ({} workloads x {} configurations{}{}), {} at a time, "
-                     "into {}\n",
+  fmt::print(stderr,
+             "mmuvp eval: {} runs ({} workloads x {} configurations{}{}{}), {} accesses each over "
+             "{}, {} at a time, into {}\n",
              all.size(), workloads.size(), configs.size(),
              escape_runs.empty() ? "" : fmt::format(", {} escape-filter runs", escape_runs.size()),
-             flags.wave_nested.empty() ? "" : ", 1 waveform run", jobs, out.string());
+             cacheless_runs.empty()
+                 ? ""
+                 : fmt::format(", {} walk-structure runs", cacheless_runs.size()),
+             wave ? ", 1 waveform run" : "", opt.accesses, format_size(opt.footprint), jobs,
+             out.string());
   std::vector<RunOutcome> outcomes(all.size());
   std::size_t done = 0, failed = 0;
   eval::run_jobs(kSelf, job_list, jobs, [&](std::size_t i, const eval::JobResult& r) {
@@ -210,34 +230,50 @@ void run_eval(const EvalFlags& flags) {
     }
   });
 
-  std::vector<RunOutcome> main_runs(outcomes.begin(),
-                                    outcomes.begin() + static_cast<std::ptrdiff_t>(plan.size()));
-  std::vector<RunOutcome> escape_outcomes(
-      outcomes.begin() + static_cast<std::ptrdiff_t>(plan.size()),
-      outcomes.begin() + static_cast<std::ptrdiff_t>(plan.size() + escape_runs.size()));
+  const auto section = [&](std::size_t from, std::size_t to) {
+    return std::vector<RunOutcome>(outcomes.begin() + static_cast<std::ptrdiff_t>(from),
+                                   outcomes.begin() + static_cast<std::ptrdiff_t>(to));
+  };
+  std::vector<RunOutcome> main_runs = section(plan_at, escape_at);
+  const std::vector<RunOutcome> escape_outcomes = section(escape_at, cacheless_at);
+  const std::vector<RunOutcome> cacheless_outcomes = section(cacheless_at, all.size());
   eval::attach_models(main_runs);
 
+  const auto to_json = [](const std::vector<RunOutcome>& runs) {
+    Json a = Json::array();
+    for (const RunOutcome& o : runs) a.push_back(eval::outcome_json(o));
+    return a;
+  };
   Json results = Json::object();
   results["options"] = options_json(opt, jobs, out);
-  Json runs_json = Json::array();
-  for (const RunOutcome& o : main_runs) runs_json.push_back(eval::outcome_json(o));
-  results["runs"] = std::move(runs_json);
-  if (!escape_outcomes.empty()) {
-    Json esc = Json::array();
-    for (const RunOutcome& o : escape_outcomes) esc.push_back(eval::outcome_json(o));
-    results["escape_experiment"] = std::move(esc);
-  }
-  if (!flags.wave_nested.empty()) results["wave"] = eval::outcome_json(outcomes.back());
+  results["runs"] = to_json(main_runs);
+  if (!escape_outcomes.empty()) results["escape_experiment"] = to_json(escape_outcomes);
+  if (!cacheless_outcomes.empty()) results["walk_structure"] = to_json(cacheless_outcomes);
+  if (wave) results["wave"] = eval::outcome_json(outcomes.front());
   write_file(out / "results.json", results.dump(2) + "\n");
   write_file(out / "results.csv", eval::results_csv(main_runs));
-  std::string table = eval::results_table(main_runs);
+  std::string table = fmt::format("mmuvp eval: {} accesses per run over a {} footprint, seed {}, "
+                                  "{} walker, {} core(s) per run\n\n",
+                                  opt.accesses, format_size(opt.footprint), opt.seed,
+                                  to_string(opt.walker), opt.cores);
+  table += eval::results_table(main_runs);
   if (!escape_outcomes.empty()) {
     write_file(out / "escape.csv", eval::results_csv(escape_outcomes));
-    table += "\nEscape filter experiment (gups):\n" + eval::escape_table(escape_outcomes);
+    table += "\nEscape filter experiment (gups, escaped host frames inside the VMM segment):\n" +
+             eval::escape_table(escape_outcomes);
   }
-  if (!flags.wave_nested.empty()) {
-    const RunOutcome& w = outcomes.back();
-    table += w.ok ? fmt::format("\nWaveform of a nested walk (cycle-level walker): {}\n", w.run.wave)
+  if (!cacheless_outcomes.empty()) {
+    table += fmt::format(
+        "\nWalk structure (gups, {} accesses, paging-structure caches and nested TLB off; the "
+        "paper: up to 4 references native, 24 nested):\n",
+        cacheless_runs.front().accesses);
+    table += eval::cacheless_table(cacheless_outcomes);
+  }
+  if (wave) {
+    const RunOutcome& w = outcomes.front();
+    table += w.ok ? fmt::format("\nWaveform of nested walks (cycle-level walker, {} accesses): "
+                                "{}\n",
+                                w.run.accesses, w.run.wave)
                   : fmt::format("\nWaveform run FAILED: {}\n", w.error);
   }
   write_file(out / "table.txt", table);
@@ -245,9 +281,16 @@ void run_eval(const EvalFlags& flags) {
              eval::render_svg(eval::overhead_chart(main_runs, workloads, configs)));
 
   fmt::print("{}", table);
-  fmt::print("\n{} runs, {} failed. Results in {}/ (results.json, results.csv, table.txt, "
-             "overhead.svg{})\n",
-             all.size(), failed, out.string(), escape_outcomes.empty() ? "" : ", escape.csv");
+  const fs::path where = fs::absolute(out, ec);
+  const fs::path shown = ec ? out : where;
+  fmt::print("\n{} runs, {} failed. In {}/:\n", all.size(), failed, shown.string());
+  fmt::print("  table     {}\n", (shown / "table.txt").string());
+  fmt::print("  plot      {}\n", (shown / "overhead.svg").string());
+  if (wave && outcomes.front().ok) {
+    fmt::print("  waveform  {}\n", fs::absolute(wave_path, ec).string());
+  }
+  fmt::print("  data      {}, results.json{}, runs/ (every run's JSON and log)\n",
+             (shown / "results.csv").string(), escape_outcomes.empty() ? "" : ", escape.csv");
   std::fflush(stdout);
   if (failed != 0) throw CLI::RuntimeError(kExitFailure);
 }
@@ -276,14 +319,19 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--walker", f->walker, "Walker of every run: golden|tlm|cycle|rtl|cosim")
       ->capture_default_str();
   cmd->add_option("--cores", f->cores, "Cores per run")->capture_default_str();
-  cmd->add_flag("--escape-experiment", f->escape,
+  cmd->add_flag("--escape-experiment,!--no-escape-experiment", f->escape,
                 "Also run gups with 0, 4, 16, 64 escaped frames and report the filter's "
-                "false-positive rate");
+                "false-positive rate (default: on)");
+  cmd->add_flag("--walk-structure,!--no-walk-structure", f->cacheless,
+                "Also run gups in native 4K, nested 4K+4K and the segment modes with the walk "
+                "caches off, for the references per walk (default: on)");
   cmd->add_option("--escape-mode", f->escape_mode, "Mode of the escape experiment")
       ->capture_default_str();
   cmd->add_option("--wave-nested", f->wave_nested,
-                  "Also write a waveform of a short nested run (cycle-level walker) to this file "
-                  "(relative: inside the output folder)");
+                  "Waveform (VCD) of a short nested 4K+4K run of the cycle-level walker "
+                  "(relative: inside the output folder)")
+      ->capture_default_str();
+  cmd->add_flag("--no-wave", f->no_wave, "Do not write the nested waveform");
   cmd->add_option("--wave-accesses", f->wave_accesses, "Accesses of the waveform run")
       ->capture_default_str();
   cmd->callback([f] { run_eval(*f); });

@@ -147,6 +147,21 @@ std::vector<EvalRun> escape_plan(Mode mode, const std::vector<unsigned>& frames)
   return runs;
 }
 
+std::vector<EvalRun> cacheless_plan(std::uint64_t accesses) {
+  std::vector<EvalRun> runs;
+  for (const char* name :
+       {"native-4k", "nested-4k", "native-ds", "dual-direct", "vmm-direct", "guest-direct"}) {
+    EvalRun r;
+    r.id = fmt::format("nocache.{}", name);
+    r.workload = {"gups", ""};
+    r.config = config_named(name);
+    r.accesses = accesses;
+    r.no_pwc = true;
+    runs.push_back(std::move(r));
+  }
+  return runs;
+}
+
 EvalRun wave_run(const std::string& wave, std::uint64_t accesses) {
   EvalRun r;
   r.id = "wave.nested-4k";
@@ -178,6 +193,7 @@ std::vector<std::string> run_arguments(const EvalRun& run, const EvalOptions& op
   if (run.escaped_frames != 0) {
     a.insert(a.end(), {"--escaped-frames", std::to_string(run.escaped_frames)});
   }
+  if (run.no_pwc) a.push_back("--no-pwc");
   if (!run.wave.empty()) a.insert(a.end(), {"--wave", run.wave});
   a.insert(a.end(), {"--json", json_path});
   return a;

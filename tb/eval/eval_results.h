@@ -39,6 +39,8 @@ std::string csv_field(const std::string& text);
 
 // The terminal table of the evaluation: one row per run, measured and modelled overhead.
 std::string results_table(const std::vector<RunOutcome>& outcomes);
+// The walk-structure check (cacheless_plan): references per walk with the walk caches off.
+std::string cacheless_table(const std::vector<RunOutcome>& outcomes);
 // The escape-filter experiment: escaped frames, measured overhead, filter hits, false positives.
 std::string escape_table(const std::vector<RunOutcome>& outcomes);
 

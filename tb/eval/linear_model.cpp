@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace mmuvp::tb::eval {
 namespace {
 
@@ -42,26 +44,34 @@ ModelBaseline make_baseline(const RunStats* native_4k, const RunStats* nested_4k
   return b;
 }
 
-SegmentFractions segment_fractions(const RunStats& run) {
+SegmentFractions segment_fractions(const RunStats& run, double native_misses) {
   const CoreStats& t = run.total;
-  const std::uint64_t r = t.walk_requests;
+  const double r = static_cast<double>(t.walk_requests);
+  const double s = static_cast<double>(t.segment_translations);
+  const double g = static_cast<double>(t.guest_segment_hits);
+  const double v = static_cast<double>(t.vmm_segment_hits);
+  const double m = native_misses > 0 ? native_misses : r;
+  // A count of misses as a fraction of M_n; the complement of the walked misses for the path
+  // that needs no walk.
+  const auto of_m = [m](double count) { return m <= 0 ? 0.0 : std::clamp(count / m, 0.0, 1.0); };
+  const auto unwalked = [m](double walked) {
+    return m <= 0 ? 0.0 : std::clamp(1.0 - walked / m, 0.0, 1.0);
+  };
   SegmentFractions f;
   switch (run.config.mode) {
     case Mode::kNativeDs:
-      f.ds = ratio(t.segment_translations, r);
+      f.ds = unwalked(r - s);
       break;
     case Mode::kVmmDirect:
-      f.vd = ratio(t.vmm_segment_hits, r);
+      f.vd = of_m(v);
       break;
     case Mode::kGuestDirect:
-      f.gd = ratio(t.guest_segment_hits, r);
+      f.gd = of_m(g);
       break;
     case Mode::kDualDirect:
-      f.dd = ratio(t.segment_translations, r);
-      f.vd = ratio(static_cast<double>(t.vmm_segment_hits) -
-                       static_cast<double>(t.segment_translations), r);
-      f.gd = ratio(static_cast<double>(t.guest_segment_hits) -
-                       static_cast<double>(t.segment_translations), r);
+      f.dd = unwalked(r - s);
+      f.vd = of_m(v - s);
+      f.gd = of_m(g - s);
       break;
     case Mode::kNative:
     case Mode::kNested:
@@ -73,7 +83,7 @@ SegmentFractions segment_fractions(const RunStats& run) {
 ModelResult predict(const RunStats& run, const ModelBaseline& b) {
   ModelResult m;
   const RunConfig& c = run.config;
-  m.f = segment_fractions(run);
+  m.f = segment_fractions(run, b.m_n.value_or(0.0));
   m.measured_overhead = ratio(run.total.walk_cycles, run.total.total_cycles);
   if (!modelled(c)) {
     m.missing = "Table IV models 4K pages only";
@@ -116,7 +126,7 @@ ModelResult predict(const RunStats& run, const ModelBaseline& b) {
       break;
     case Mode::kDualDirect:
       per_miss = (cn + *b.d_vd) * f.vd + (cn + *b.d_gd) * f.gd +
-                 *b.c_v * (1 - f.gd - f.vd - f.dd);
+                 *b.c_v * std::max(0.0, 1 - f.gd - f.vd - f.dd);
       break;
   }
   m.available = true;

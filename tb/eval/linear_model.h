@@ -22,13 +22,22 @@
 //   C_v  = walk_cycles / walks                  of the nested 4K+4K run
 //   D_VD = walk_cycles / walks (vmm-direct run)   - C_n   (its walks are guest walks with the VMM
 //   D_GD = walk_cycles / walks (guest-direct run) - C_n    segment / EPT walks of segment gPAs)
-// and, from the run being modelled, with R = walk_requests (every translation the walker served):
-//   native-ds:    F_DS = segment_translations / R
-//   vmm-direct:   F_VD = vmm_segment_hits / R
-//   guest-direct: F_GD = guest_segment_hits / R
-//   dual-direct:  F_DD = segment_translations / R                 (both segments, no entry read)
-//                 F_VD = (vmm_segment_hits - segment_translations) / R
-//                 F_GD = (guest_segment_hits - segment_translations) / R
+// and the F fractions of the run being modelled, each a fraction of the native run's misses M_n
+// (the paper's F is "the fraction of TLB misses that fall in the segments", measured natively).
+// Its walker requests R (every translation the walker served) split by path: S = segment
+// translations (the segments alone, no entry read), G = guest_segment_hits, V = vmm_segment_hits:
+//   native-ds:    F_DS = 1 - (R - S) / M_n
+//   vmm-direct:   F_VD = V / M_n
+//   guest-direct: F_GD = G / M_n
+//   dual-direct:  F_VD = (V - S) / M_n                 (VMM segment only: a 1D guest walk)
+//                 F_GD = (G - S) / M_n                 (guest segment only: a 1D EPT walk)
+//                 F_DD = 1 - (R - S) / M_n             (both segments: no walk)
+// F_DS and F_DD take every native miss the run did not walk for: the misses the segments
+// translated alone, and those that never happened because a segment translation fills the TLB
+// with the largest block the segment maps (arch/segment.h block_size). Each F is clamped to
+// [0, 1]. So the model predicts C_n (R - S) walk cycles for native-ds, and for dual-direct
+// (C_n + D_VD)(V - S) + (C_n + D_GD)(G - S) + C_v (R - V - G + S): the per-path costs of the
+// reference runs applied to this run's path counts.
 // The model's overhead is its walk cycles over the modelled run's total_cycles; it is compared with
 // the run's measured walk overhead, walk_cycles / total_cycles (the model predicts walk cycles; the
 // run's translation_overhead also holds the L2 TLB lookups). The model applies to the 4K+4K
@@ -61,8 +70,9 @@ ModelBaseline make_baseline(const RunStats* native_4k, const RunStats* nested_4k
 struct SegmentFractions {
   double ds = 0, vd = 0, gd = 0, dd = 0;
 };
-// The F values of a run, by its mode (zero where the mode has no such segment path).
-SegmentFractions segment_fractions(const RunStats& run);
+// The F values of a run, by its mode (zero where the mode has no such segment path), as fractions
+// of `native_misses` (M_n); without it (<= 0), of the run's own walker requests.
+SegmentFractions segment_fractions(const RunStats& run, double native_misses);
 
 struct ModelResult {
   bool available = false;

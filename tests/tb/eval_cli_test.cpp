@@ -48,7 +48,8 @@ TEST(EvalCli, SmallGoldenEvaluationWritesEveryOutput) {
   const std::string out = dir.file("ev");
   const Output r = run_mmuvp(
       dir, "eval --workloads gups,stream --configs native-4k,nested-4k --walker golden "
-           "--accesses 3000 --footprint 64m --jobs 2 --out " + out);
+           "--accesses 3000 --footprint 64m --jobs 2 --no-escape-experiment --no-walk-structure "
+           "--no-wave --out " + out);
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_NE(r.err.find("[4/4]"), std::string::npos) << r.err;  // progress
   for (const char* f : {"results.json", "results.csv", "table.txt", "overhead.svg"}) {
@@ -78,7 +79,8 @@ TEST(EvalCli, EscapeExperimentReportsTheFilter) {
   TempDir dir;
   const std::string out = dir.file("esc");
   const Output r = run_mmuvp(dir, "eval --workloads gups --configs native-4k --walker golden "
-                                  "--accesses 2000 --footprint 64m --escape-experiment --out " +
+                                  "--accesses 2000 --footprint 64m --escape-experiment "
+                                  "--no-walk-structure --no-wave --out " +
                                       out);
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   const tb::Json j = tb::Json::parse(slurp(out + "/results.json"));
@@ -109,7 +111,8 @@ TEST(EvalCli, WaveNestedWritesAWaveformIntoTheOutputFolder) {
   const std::string out = dir.file("wave");
   const Output r = run_mmuvp(dir, "eval --workloads gups --configs native-4k --walker golden "
                                   "--accesses 1000 --footprint 64m --wave-nested nested.vcd "
-                                  "--wave-accesses 200 --out " + out);
+                                  "--wave-accesses 200 --no-escape-experiment "
+                                  "--no-walk-structure --out " + out);
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   const std::string vcd = slurp(out + "/nested.vcd");
   EXPECT_NE(vcd.find("$enddefinitions"), std::string::npos);
@@ -117,6 +120,53 @@ TEST(EvalCli, WaveNestedWritesAWaveformIntoTheOutputFolder) {
   EXPECT_EQ(j.at("wave").at("status"), "ok");
   EXPECT_EQ(j.at("wave").at("stats").at("mode"), "nested");
   EXPECT_EQ(j.at("wave").at("stats").at("walker"), "cycle");
+}
+
+// Needs simulate(): by default the evaluation also runs the escape experiment, the walk-structure
+// check and the nested waveform, and says where the table, plot and waveform are.
+TEST(EvalCli, DefaultsRunEverySectionAndNameTheOutputs) {
+  TempDir dir;
+  const std::string out = dir.file("all");
+  const Output r = run_mmuvp(dir, "eval --workloads gups --configs native-4k,nested-4k "
+                                  "--walker golden --accesses 2000 --footprint 64m "
+                                  "--wave-accesses 200 --out " + out);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("[13/13]"), std::string::npos) << r.err;  // 2 + 4 + 6 + 1 runs
+  const tb::Json j = tb::Json::parse(slurp(out + "/results.json"));
+  EXPECT_EQ(j.at("runs").size(), 2u);
+  EXPECT_EQ(j.at("escape_experiment").size(), 4u);
+  const tb::Json& ws = j.at("walk_structure");
+  ASSERT_EQ(ws.size(), 6u);
+  // Without the walk caches every walk reads the architecture's full count of entries.
+  const std::pair<const char*, unsigned> refs[] = {
+      {"native-4k", 4}, {"nested-4k", 24}, {"vmm-direct", 4}, {"guest-direct", 4}};
+  for (const auto& [config, per_walk] : refs) {
+    bool found = false;
+    for (const tb::Json& w : ws) {
+      if (w.at("config") != config) continue;
+      found = true;
+      const tb::Json& s = w.at("stats");
+      EXPECT_EQ(s.at("walker"), "golden");
+      EXPECT_GT(s.at("walks").get<std::uint64_t>(), 0u) << config;
+      // guest-direct: a walk outside the guest segment (the stack) is a full 2D walk of 24.
+      const std::uint64_t walks = s.at("walks").get<std::uint64_t>();
+      const std::uint64_t outside =
+          std::string(config) == "guest-direct"
+              ? walks - s.at("guest_segment_hits").get<std::uint64_t>()
+              : 0;
+      EXPECT_EQ(s.at("walk_mem_refs").get<std::uint64_t>(), per_walk * walks + 20 * outside)
+          << config;
+      EXPECT_EQ(s.at("pwc_hits"), 0) << config;
+      EXPECT_EQ(s.at("ntlb_hits"), 0) << config;
+    }
+    EXPECT_TRUE(found) << config;
+  }
+  EXPECT_EQ(j.at("wave").at("status"), "ok");
+  EXPECT_TRUE(std::filesystem::exists(out + "/nested-walk.vcd"));
+  EXPECT_NE(r.out.find("plot      " + out + "/overhead.svg"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("waveform  " + out + "/nested-walk.vcd"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Walk structure"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Escape filter experiment"), std::string::npos) << r.out;
 }
 
 }  // namespace

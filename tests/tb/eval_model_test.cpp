@@ -130,6 +130,43 @@ TEST(LinearModel, DualDirectSplitsTheRequestsByPath) {
   EXPECT_NEAR(m.error, 0.0175, kTol);
 }
 
+// The segments' large TLB fills remove misses: F is a fraction of the native run's M_n = 1000
+// misses, not of the run's own few walker requests.
+TEST(LinearModel, FractionsAreOfTheNativeMisses) {
+  RunStats ds = run(arch::Mode::kNativeDs, 4, 3200, 800'000);
+  ds.total.walk_requests = 10;
+  ds.total.segment_translations = 6;  // 4 walks outside the segment: F_DS = 1 - 4 / 1000
+  const ModelResult m = predict(ds, baseline());
+  ASSERT_TRUE(m.available) << m.missing;
+  EXPECT_NEAR(m.f.ds, 0.996, kTol);
+  EXPECT_NEAR(m.walk_cycles, 30 * 4, 1e-9);  // C_n (R - S)
+  EXPECT_NEAR(m.error, 120.0 / 800'000 - 3200.0 / 800'000, kTol);
+
+  RunStats dd = run(arch::Mode::kDualDirect, 30, 2000, 700'000);
+  dd.total.walk_requests = 50;
+  dd.total.segment_translations = 20;
+  dd.total.guest_segment_hits = 25;  // 5 guest only
+  dd.total.vmm_segment_hits = 40;    // 20 VMM only; 5 through neither
+  const ModelResult d = predict(dd, baseline());
+  ASSERT_TRUE(d.available) << d.missing;
+  EXPECT_NEAR(d.f.dd, 0.97, kTol);
+  EXPECT_NEAR(d.f.vd, 0.02, kTol);
+  EXPECT_NEAR(d.f.gd, 0.005, kTol);
+  // (C_n + D_VD) 20 + (C_n + D_GD) 5 + C_v 5 = 35 * 20 + 40 * 5 + 100 * 5.
+  EXPECT_NEAR(d.walk_cycles, 1400, 1e-9);
+
+  // A run with more requests than the native misses: the fractions stay within [0, 1].
+  RunStats many = run(arch::Mode::kNativeDs, 1500, 45000, 1'000'000);
+  many.total.walk_requests = 1600;
+  many.total.segment_translations = 100;
+  EXPECT_NEAR(predict(many, baseline()).f.ds, 0.0, kTol);
+  many.config.mode = arch::Mode::kVmmDirect;
+  many.total.vmm_segment_hits = 1600;
+  EXPECT_NEAR(predict(many, baseline()).f.vd, 1.0, kTol);
+  // Without the native run, the fractions are of the run's own requests.
+  EXPECT_NEAR(segment_fractions(ds, 0).ds, 0.6, kTol);
+}
+
 TEST(LinearModel, ReportsWhatIsMissing) {
   const RunStats n = native(), v = nested();
   const ModelBaseline no_direct = make_baseline(&n, &v, nullptr, nullptr);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -105,7 +106,11 @@ TEST(EvalPlan, RunArgumentsOfAGeneratorRun) {
 }
 
 TEST(EvalPlan, RunArgumentsOfTraceEscapeAndWaveRuns) {
-  EvalOptions opt;  // defaults: 500000 accesses, 1 GiB, seed 1, tlm walker, 1 core
+  EvalOptions opt;  // defaults: seed 1, tlm walker, 1 core
+  EXPECT_EQ(opt.accesses, kDefaultAccesses);
+  EXPECT_EQ(opt.footprint, kDefaultFootprint);
+  opt.accesses = 500'000;
+  opt.footprint = 1ull << 30;
   const EvalRun t = expand_plan(select_workloads("none", {"t/app.lackey"}),
                                 select_configs("guest-direct"))[0];
   EXPECT_EQ(run_arguments(t, opt, "j"),
@@ -130,6 +135,31 @@ TEST(EvalPlan, RunArgumentsOfTraceEscapeAndWaveRuns) {
   const std::vector<std::string> wtail(wa.end() - 6, wa.end());
   EXPECT_EQ(wtail, (std::vector<std::string>{"--walker", "cycle", "--wave", "o/nested.vcd",
                                              "--json", "j"}));
+}
+
+TEST(EvalPlan, CachelessRunsTurnTheWalkCachesOff) {
+  const std::vector<EvalRun> runs = cacheless_plan(1234);
+  std::vector<std::string> ids;
+  for (const EvalRun& r : runs) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"nocache.native-4k", "nocache.nested-4k",
+                                           "nocache.native-ds", "nocache.dual-direct",
+                                           "nocache.vmm-direct", "nocache.guest-direct"}));
+  EvalOptions opt;
+  for (const EvalRun& r : runs) {
+    EXPECT_TRUE(r.no_pwc);
+    EXPECT_EQ(r.workload.name, "gups");
+    EXPECT_EQ(r.config.guest_pages, stub::PagePolicy::k4K);
+    EXPECT_EQ(r.config.host_pages, arch::PageSize::k4K);
+    const std::vector<std::string> a = run_arguments(r, opt, "j");
+    EXPECT_EQ(a[2], std::string(arch::to_string(r.config.mode)));
+    EXPECT_EQ(a[6], "1234");
+    const std::vector<std::string> tail(a.end() - 3, a.end());
+    EXPECT_EQ(tail, (std::vector<std::string>{"--no-pwc", "--json", "j"}));
+  }
+  // The plan's runs keep the caches on.
+  const EvalRun plain = expand_plan(select_workloads("gups"), select_configs("nested-4k"))[0];
+  const std::vector<std::string> a = run_arguments(plain, opt, "j");
+  EXPECT_EQ(std::count(a.begin(), a.end(), "--no-pwc"), 0);
 }
 
 }  // namespace

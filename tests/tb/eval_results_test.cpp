@@ -152,8 +152,19 @@ TEST(EvalResults, OutcomeJsonAndTables) {
   EXPECT_EQ(bad.at("error"), runs[2].error);
   EXPECT_FALSE(bad.contains("stats"));
 
+  runs[0].stats.mem_refs_per_walk = 1.5;
+  runs[0].stats.cycles_per_walk = 30;
+  runs[0].stats.total.segment_hits = 12;
+  runs[0].stats.total.escape_filter_hits = 3;
   const std::string table = results_table(runs);
-  EXPECT_NE(table.find("gups       nested-1g       1G+1G  FAILED: exit status 2"), std::string::npos)
+  EXPECT_NE(table.find("gups       nested-1g      FAILED: exit status 2"), std::string::npos)
+      << table;
+  // gups native-4k: 10000 accesses, 1000 misses and walks, 1.5 references and 30 cycles per walk,
+  // 12 segment and 3 filter hits, 3.70% overhead, 3.00% walk overhead, its own model (a reference
+  // run).
+  EXPECT_NE(table.find("gups       native-4k          10000       1000       1000      1.50"
+                       "      30.0         12         3      3.70      3.00     3.00   +0.00"),
+            std::string::npos)
       << table;
   EXPECT_NE(table.find("9.73"), std::string::npos) << table;  // nested overhead, percent
 
@@ -165,6 +176,26 @@ TEST(EvalResults, OutcomeJsonAndTables) {
   EXPECT_DOUBLE_EQ(filter_false_positive_rate(esc.stats.total), 0.002);
   const std::string et = escape_table({esc});
   EXPECT_NE(et.find("      4000      0.200"), std::string::npos) << et;
+
+  // Walk structure without caches: 24 references per nested walk; a dual-direct run whose
+  // segments answered 90 of 100 requests alone and walked 10 times with 4 references each.
+  RunOutcome nested = ok_run("gups", "nested-4k", 100, 20000, 1'000'000);
+  nested.stats.total.walk_mem_refs = 2400;
+  nested.stats.mem_refs_per_walk = 24;
+  RunOutcome dd = ok_run("gups", "dual-direct", 10, 2000, 1'000'000);
+  dd.stats.total.walk_requests = 100;
+  dd.stats.total.segment_translations = 90;
+  dd.stats.total.walk_mem_refs = 40;
+  dd.stats.mem_refs_per_walk = 4;
+  const std::string ct = cacheless_table({nested, dd});
+  EXPECT_NE(ct.find("nested-4k           100             0       100       2400      24.00         "
+                    "24.00"),
+            std::string::npos)
+      << ct;
+  EXPECT_NE(ct.find("dual-direct         100            90        10         40       4.00"
+                    "          0.40"),
+            std::string::npos)
+      << ct;
 }
 
 }  // namespace
