@@ -31,7 +31,7 @@ unsigned stratum_of(std::uint64_t n, std::uint64_t c, unsigned k) {
 }  // namespace
 
 CgWorkload::CgWorkload(const WorkloadConfig& cfg)
-    : BatchedWorkload(cfg.accesses), cfg_(cfg), layout_(cfg.heap_base) {
+    : BatchedWorkload(cfg.accesses), cfg_(cfg), layout_(cfg.heap_base, cfg.private_in_heap) {
   validate(cfg);
   k_ = cfg.cg_nnz_per_row;
   if (k_ == 0) throw std::invalid_argument("cg: cg_nnz_per_row must be >= 1");

@@ -37,6 +37,10 @@ struct WorkloadConfig {
   unsigned thread = 0;
   unsigned threads = 1;
   arch::gva_t heap_base = kHeapBase;
+  // Thread stacks and per-thread buffers are allocated inside the heap (the primary region), as
+  // big-memory programs do (pthread_attr_setstack, arena allocators): then every access of the
+  // stream lies in the span a direct segment covers. Default: Linux-like, stacks below kStackTop.
+  bool private_in_heap = false;
 
   // graph: Graph500 R-MAT parameters (D = 1 - A - B - C) and edges per vertex.
   unsigned graph_edgefactor = 16;

@@ -25,7 +25,7 @@ constexpr std::uint64_t bit_of(std::uint64_t v) { return 1ull << (v & 63); }
 }  // namespace
 
 GraphWorkload::GraphWorkload(const WorkloadConfig& cfg)
-    : BatchedWorkload(cfg.accesses), cfg_(cfg), layout_(cfg.heap_base) {
+    : BatchedWorkload(cfg.accesses), cfg_(cfg), layout_(cfg.heap_base, cfg.private_in_heap) {
   validate(cfg);
   if (cfg.graph_edgefactor == 0) throw std::invalid_argument("graph: edgefactor must be >= 1");
   // Bytes per vertex: xoff pair 16, xadj 2 * edgefactor ids, bfs_tree 8, vlist 8.

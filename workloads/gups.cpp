@@ -32,7 +32,7 @@ std::uint64_t hpcc_starts(std::uint64_t n) {
 }
 
 GupsWorkload::GupsWorkload(const WorkloadConfig& cfg)
-    : BatchedWorkload(cfg.accesses), cfg_(cfg), layout_(cfg.heap_base) {
+    : BatchedWorkload(cfg.accesses), cfg_(cfg), layout_(cfg.heap_base, cfg.private_in_heap) {
   validate(cfg);
   if (cfg.threads > kHpccStreams) {
     throw std::invalid_argument(

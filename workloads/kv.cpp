@@ -35,7 +35,7 @@ std::uint64_t buckets_for(std::uint64_t items) {
 }  // namespace
 
 KvWorkload::KvWorkload(const WorkloadConfig& cfg)
-    : BatchedWorkload(cfg.accesses), cfg_(cfg), layout_(cfg.heap_base) {
+    : BatchedWorkload(cfg.accesses), cfg_(cfg), layout_(cfg.heap_base, cfg.private_in_heap) {
   validate(cfg);
   if (!(cfg.kv_set_fraction >= 0.0 && cfg.kv_set_fraction <= 1.0)) {
     throw std::invalid_argument(

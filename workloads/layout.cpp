@@ -23,6 +23,14 @@ arch::gva_t Layout::add_heap(const std::string& label, std::uint64_t bytes, bool
 }
 
 arch::gva_t Layout::add_stacks(unsigned threads, unsigned thread) {
+  if (private_in_heap_) {
+    arch::gva_t mine = 0;
+    for (unsigned t = 0; t < threads; ++t) {
+      const arch::gva_t base = add_heap(fmt::format("stack.{}", t), kStackBytes);
+      if (t == thread) mine = base + kStackBytes;
+    }
+    return mine;
+  }
   for (unsigned t = 0; t < threads; ++t) {
     const arch::gva_t top = kStackTop - static_cast<std::uint64_t>(t) * kStackBytes;
     regions_.push_back(
@@ -33,6 +41,14 @@ arch::gva_t Layout::add_stacks(unsigned threads, unsigned thread) {
 
 arch::gva_t Layout::add_per_thread(const std::string& label, std::uint64_t bytes_per_thread,
                                    unsigned threads, unsigned thread) {
+  if (private_in_heap_) {
+    arch::gva_t mine = 0;
+    for (unsigned t = 0; t < threads; ++t) {
+      const arch::gva_t va = add_heap(fmt::format("{}.{}", label, t), bytes_per_thread);
+      if (t == thread) mine = va;
+    }
+    return mine;
+  }
   const std::uint64_t size = round_up(std::max<std::uint64_t>(bytes_per_thread, 1), kRegionAlign);
   arch::gva_t mine = 0;
   for (unsigned t = 0; t < threads; ++t) {

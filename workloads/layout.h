@@ -13,7 +13,9 @@ namespace mmuvp::workloads {
 
 class Layout {
  public:
-  explicit Layout(arch::gva_t heap_base) : heap_base_(heap_base), heap_end_(heap_base) {}
+  // `private_in_heap`: stacks and per-thread buffers are placed in the heap (primary) too.
+  explicit Layout(arch::gva_t heap_base, bool private_in_heap = false)
+      : heap_base_(heap_base), heap_end_(heap_base), private_in_heap_(private_in_heap) {}
 
   // Places an array of `bytes` in the heap; returns its base address.
   arch::gva_t add_heap(const std::string& label, std::uint64_t bytes, bool writable = true);
@@ -36,6 +38,7 @@ class Layout {
  private:
   arch::gva_t heap_base_;
   arch::gva_t heap_end_;
+  bool private_in_heap_ = false;
   std::vector<Region> regions_;
 };
 

@@ -8,7 +8,7 @@
 namespace mmuvp::workloads {
 
 StreamWorkload::StreamWorkload(const WorkloadConfig& cfg)
-    : BatchedWorkload(cfg.accesses), cfg_(cfg), layout_(cfg.heap_base) {
+    : BatchedWorkload(cfg.accesses), cfg_(cfg), layout_(cfg.heap_base, cfg.private_in_heap) {
   validate(cfg);
   n_ = cfg.footprint / (3 * kElementBytes);
   if (n_ < cfg.threads) {

@@ -127,6 +127,40 @@ TEST_P(Generator, RegionsAlignedAndPrimaryHeapContiguous) {
   EXPECT_GE(primary_bytes, cfg.footprint / 2);
 }
 
+// private_in_heap: stacks and per-thread buffers move into the heap, so every access of every
+// thread's stream lies in the primary span (what a direct segment covers); off, some do not.
+TEST_P(Generator, PrivateInHeapPutsEveryAccessInThePrimarySpan) {
+  for (const bool in_heap : {false, true}) {
+    WorkloadConfig cfg = small_config();
+    cfg.private_in_heap = in_heap;
+    cfg.threads = 2;
+    std::uint64_t outside = 0, total = 0;
+    for (unsigned t = 0; t < cfg.threads; ++t) {
+      cfg.thread = t;
+      auto w = make_workload(GetParam(), cfg);
+      const std::vector<Region> regions = w->regions();
+      const auto span = primary_span(regions);
+      ASSERT_TRUE(span.has_value());
+      for (const Region& r : regions) {
+        if (in_heap) {
+          EXPECT_TRUE(r.primary) << r.label;
+        }
+      }
+      for (const MemAccess& a : collect(*w, cfg.accesses)) {
+        ASSERT_NE(find_region(regions, a.va, a.size), nullptr);
+        ++total;
+        outside += (a.va < span->base || a.va + a.size > span->limit) ? 1 : 0;
+      }
+    }
+    if (in_heap) {
+      EXPECT_EQ(outside, 0u);
+    } else if (GetParam() == "gups" || GetParam() == "kv") {  // their stack / buffers
+      EXPECT_GT(outside, 0u) << "the generator keeps private data outside the heap";
+    }
+    EXPECT_GT(total, 0u);
+  }
+}
+
 TEST_P(Generator, ThreadsShareRegionsAndSplitWork) {
   WorkloadConfig cfg = small_config(64 * kMiB, 40'000);
   cfg.threads = 4;
