@@ -4,7 +4,11 @@
 //   1. touches (probe order): the probe's matching way becomes most recently used;
 //   2. fills (port order): the valid way with the same tag is overwritten, else the first invalid
 //      way, else the least recently used way; the filled way becomes most recently used;
-//   3. invalidation: every entry flagged in inv_i becomes invalid.
+//   3. invalidation: every valid entry whose tag, as the fills left it, matches one of the
+//      invalidations of this edge (inv_i[n]: (tag ^ inv_tag_i[n]) & inv_mask_i[n] == 0) becomes
+//      invalid. So a fill of this edge that an invalidation of this edge names is dropped, and an
+//      entry a fill overwrote is judged by its new tag (docs/walker-fsm.md: fills, then the
+//      invalidation).
 // LRU is kept as a rank per way (0 = most recently used), a permutation within each set: a use
 // moves the way to rank 0 and ages the ways that were more recent. The valid way of highest rank
 // is the one with the oldest use, as the smallest stamp of set_assoc.h.
@@ -15,6 +19,7 @@ module walk_lru_array #(
   parameter int unsigned DataBits = 8,
   parameter int unsigned Probes   = 1,
   parameter int unsigned Fills    = 1,
+  parameter int unsigned Invs     = 1,
   localparam int unsigned Sets    = Entries / Ways,
   localparam int unsigned SetBits = (Sets > 1) ? $clog2(Sets) : 1
 ) (
@@ -29,7 +34,9 @@ module walk_lru_array #(
   input  logic [Fills-1:0][SetBits-1:0]      fill_set_i,
   input  logic [Fills-1:0][TagBits-1:0]      fill_tag_i,
   input  logic [Fills-1:0][DataBits-1:0]     fill_data_i,
-  input  logic [Entries-1:0]                 inv_i,
+  input  logic [Invs-1:0]                    inv_i,
+  input  logic [Invs-1:0][TagBits-1:0]       inv_mask_i,
+  input  logic [Invs-1:0][TagBits-1:0]       inv_tag_i,
   output logic [Entries-1:0]                 valid_o,
   output logic [Entries-1:0][TagBits-1:0]    tag_o,
   output logic [Entries-1:0][DataBits-1:0]   data_o
@@ -113,8 +120,12 @@ module walk_lru_array #(
         data_d[base + victim]  = fill_data_i[f];
       end
     end
-    // 3. invalidation
-    valid_d = valid_d & ~inv_i;
+    // 3. invalidation, on the tags after the fills
+    for (int unsigned e = 0; e < Entries; e++) begin
+      for (int unsigned n = 0; n < Invs; n++) begin
+        if (inv_i[n] && ((tag_d[e] ^ inv_tag_i[n]) & inv_mask_i[n]) == '0) valid_d[e] = 1'b0;
+      end
+    end
   end
 
   always_ff @(posedge clk_i) begin

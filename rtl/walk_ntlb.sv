@@ -6,7 +6,7 @@
 // paging-structure access with EPT A/D on), is dirty; otherwise the walk goes to the EPT. Fills
 // come from slots leaving ECHK/EAD_WAIT with an EPT leaf. 0 entries disables it.
 //
-// Invalidation: INVEPT single drops the entries of its VMID; INVEPT all and flush all drop
+// Invalidation (after the fills of the same edge, walk_lru_array): INVEPT single drops the entries of its VMID; INVEPT all and flush all drop
 // everything; INVLPG and INVPCID leave guest-physical mappings alone (SDM §28.3.3.1).
 module walk_ntlb
   import mmu_regs_pkg::*;
@@ -63,7 +63,7 @@ module walk_ntlb
     logic [W-1:0][SetBits-1:0]        fill_set;
     logic [W-1:0][TagBits-1:0]        fill_tag;
     logic [W-1:0][DataBits-1:0]       fill_data;
-    logic [Entries-1:0]               inv, valid;
+    logic [Entries-1:0]               valid;
     logic [Entries-1:0][TagBits-1:0]  tags;
     logic [Entries-1:0][DataBits-1:0] datas_unused;
 
@@ -114,17 +114,24 @@ module walk_ntlb
       end
     end
 
+    // The invalidations of this edge as tag patterns over the VMID: the array drops an entry
+    // whose tag (after this edge's fills) equals inv_tag on the bits set in inv_mask.
+    logic [1:0]              inv_valid;
+    logic [1:0][TagBits-1:0] inv_mask, inv_tag;
     always_comb begin
-      for (int unsigned e = 0; e < Entries; e++) begin
-        inv[e] = 1'b0;
-        for (int unsigned n = 0; n < 2; n++) begin
-          if (inv_valid_i[n]) begin
-            unique case (inv_op_i[n])
-              OpInveptSingle: if (tags[e][15:0] == inv_vmid_i[n]) inv[e] = 1'b1;
-              OpInveptAll, OpFlushAll: inv[e] = 1'b1;
-              default: ;
-            endcase
-          end
+      for (int unsigned n = 0; n < 2; n++) begin
+        inv_valid[n] = 1'b0;
+        inv_mask[n]  = '0;
+        inv_tag[n]   = TagBits'(inv_vmid_i[n]);
+        if (inv_valid_i[n]) begin
+          unique case (inv_op_i[n])
+            OpInveptSingle: begin
+              inv_valid[n] = 1'b1;
+              inv_mask[n]  = TagBits'(16'hffff);
+            end
+            OpInveptAll, OpFlushAll: inv_valid[n] = 1'b1;
+            default: ;
+          endcase
         end
       end
     end
@@ -135,7 +142,8 @@ module walk_ntlb
       .TagBits (TagBits),
       .DataBits(DataBits),
       .Probes  (W * Sizes),
-      .Fills   (W)
+      .Fills   (W),
+      .Invs    (2)
     ) u_array (
       .clk_i       (clk_i),
       .rst_ni      (rst_ni),
@@ -148,12 +156,14 @@ module walk_ntlb
       .fill_set_i  (fill_set),
       .fill_tag_i  (fill_tag),
       .fill_data_i (fill_data),
-      .inv_i       (inv),
+      .inv_i       (inv_valid),
+      .inv_mask_i  (inv_mask),
+      .inv_tag_i   (inv_tag),
       .valid_o     (valid),
       .tag_o       (tags),
       .data_o      (datas_unused)
     );
     logic unused_ok;
-    assign unused_ok = ^{valid, datas_unused};
+    assign unused_ok = ^{valid, tags, datas_unused};
   end
 endmodule : walk_ntlb

@@ -5,7 +5,7 @@
 // from slots leaving GCHK/GAD_WAIT with a non-leaf entry of level 4, 3 or 2. A level with 0 entries
 // is disabled (always misses, fills are dropped).
 //
-// Invalidation (SDM §4.10.4.1):
+// Invalidation (SDM §4.10.4.1), applied after the fills of the same edge (walk_lru_array):
 //   INVLPG, INVPCID address, INVPCID context  every entry of that PCID and VMID
 //   INVPCID all (with/without global), INVEPT single  every entry of the VMID
 //   INVEPT all, flush all  everything
@@ -44,6 +44,33 @@ module walk_pwc
   logic [Levels-1:0][W-1:0][DataBits-1:0]  level_data;
   logic [Levels-1:0][W-1:0]                level_touch;
 
+  // The invalidations of this edge as tag patterns over {PCID, VMID}: the array drops an entry
+  // whose tag (after this edge's fills) equals inv_tag on the bits set in inv_mask.
+  localparam int unsigned CtxBits = 12 + 16;
+  logic [1:0]              inv_valid;
+  logic [1:0][CtxBits-1:0] inv_mask, inv_tag;
+  always_comb begin
+    for (int unsigned n = 0; n < 2; n++) begin
+      inv_valid[n] = 1'b0;
+      inv_mask[n]  = '0;
+      inv_tag[n]   = {inv_pcid_i[n], inv_vmid_i[n]};
+      if (inv_valid_i[n]) begin
+        unique case (inv_op_i[n])
+          OpInvlpg, OpInvpcidAddr, OpInvpcidContext: begin  // that PCID and VMID
+            inv_valid[n] = 1'b1;
+            inv_mask[n]  = '1;
+          end
+          OpInvpcidAllGlobal, OpInvpcidAll, OpInveptSingle: begin  // the VMID
+            inv_valid[n] = 1'b1;
+            inv_mask[n]  = {12'h000, 16'hffff};
+          end
+          OpInveptAll, OpFlushAll: inv_valid[n] = 1'b1;  // everything
+          default: ;
+        endcase
+      end
+    end
+  end
+
   for (genvar i = 0; i < Levels; i++) begin : gen_level
     localparam int unsigned Level   = 4 - i;
     localparam int unsigned Entries = i == 0 ? Pml4Entries : i == 1 ? PdptEntries : PdEntries;
@@ -63,11 +90,16 @@ module walk_pwc
       logic [W-1:0][TagBits-1:0]   probe_tag, fill_tag;
       logic [W-1:0][DataBits-1:0]  fill_data;
       logic [W-1:0]                fill_en;
-      logic [Entries-1:0]          inv, valid;
+      logic [Entries-1:0]          valid;
       logic [Entries-1:0][TagBits-1:0]  tags;
       logic [Entries-1:0][DataBits-1:0] datas_unused;
+      logic [1:0][TagBits-1:0]     inv_mask_l, inv_tag_l;
 
       always_comb begin
+        for (int unsigned n = 0; n < 2; n++) begin
+          inv_mask_l[n] = TagBits'(inv_mask[n]);
+          inv_tag_l[n]  = TagBits'(inv_tag[n]);
+        end
         for (int unsigned s = 0; s < W; s++) begin
           probe_tag[s] = {va_i[s][47:KeyLsb], pcid_i[s], vmid_i[s]};
           probe_set[s] = Sets > 1 ? SetBits'(va_i[s][47:KeyLsb]) : '0;
@@ -78,31 +110,15 @@ module walk_pwc
           fill_data[s] = {fill_data_i[s].table_addr[63:12], fill_data_i[s].perms.w,
                           fill_data_i[s].perms.x, fill_data_i[s].perms.u};
         end
-        for (int unsigned e = 0; e < Entries; e++) begin
-          inv[e] = 1'b0;
-          for (int unsigned n = 0; n < 2; n++) begin
-            if (inv_valid_i[n]) begin
-              unique case (inv_op_i[n])
-                OpInvlpg, OpInvpcidAddr, OpInvpcidContext:
-                  if (tags[e][15:0] == inv_vmid_i[n] && tags[e][27:16] == inv_pcid_i[n])
-                    inv[e] = 1'b1;
-                OpInvpcidAllGlobal, OpInvpcidAll, OpInveptSingle:
-                  if (tags[e][15:0] == inv_vmid_i[n]) inv[e] = 1'b1;
-                OpInveptAll, OpFlushAll: inv[e] = 1'b1;
-                default: ;
-              endcase
-            end
-          end
-        end
       end
-
       walk_lru_array #(
         .Entries (Entries),
         .Ways    (Ways),
         .TagBits (TagBits),
         .DataBits(DataBits),
         .Probes  (W),
-        .Fills   (W)
+        .Fills   (W),
+        .Invs    (2)
       ) u_array (
         .clk_i       (clk_i),
         .rst_ni      (rst_ni),
@@ -115,20 +131,22 @@ module walk_pwc
         .fill_set_i  (fill_set),
         .fill_tag_i  (fill_tag),
         .fill_data_i (fill_data),
-        .inv_i       (inv),
+        .inv_i       (inv_valid),
+        .inv_mask_i  (inv_mask_l),
+        .inv_tag_i   (inv_tag_l),
         .valid_o     (valid),
         .tag_o       (tags),
         .data_o      (datas_unused)
       );
       logic unused_ok;
-      assign unused_ok = ^{valid, datas_unused};
+      assign unused_ok = ^{valid, tags, datas_unused};
     end
   end
 
   if (Pml4Entries + PdptEntries + PdEntries == 0) begin : gen_all_off
     logic unused_ok;
-    assign unused_ok = ^{clk_i, rst_ni, va_i, pcid_i, vmid_i, fill_i, fill_data_i, inv_valid_i,
-                         inv_op_i, inv_pcid_i, inv_vmid_i, level_touch};
+    assign unused_ok = ^{clk_i, rst_ni, va_i, pcid_i, vmid_i, fill_i, fill_data_i, inv_valid,
+                         inv_mask, inv_tag, level_touch};
   end
 
   // Deepest hit per slot; only that level is touched.

@@ -26,13 +26,15 @@ struct RunOptions {
   std::string config_file, mode, workload, trace, accesses, footprint, guest_pages, host_pages;
   std::string cores, processes, switch_interval, walker, seed, wave, json, walk_slots,
       escaped_frames;
-  bool no_pwc = false, check = false, no_ad = false, no_preset_ad = false;
+  bool no_pwc = false, check = false, no_ad = false, no_preset_ad = false,
+       demand_paging = false, private_in_heap = false;
 };
 
 struct RunFlags {  // the CLI11 options, to ask which were given
   CLI::Option *config_file, *mode, *workload, *trace, *accesses, *footprint, *guest_pages,
       *host_pages, *cores, *processes, *switch_interval, *walker, *seed, *wave, *walk_slots,
-      *escaped_frames, *no_pwc, *check, *no_ad, *no_preset_ad;
+      *escaped_frames, *no_pwc, *check, *no_ad, *no_preset_ad, *demand_paging,
+      *private_in_heap;
 };
 
 bool given(const CLI::Option* o) { return o->count() > 0; }
@@ -132,6 +134,8 @@ RunConfig build_config(const RunOptions& o, const RunFlags& f) {
   if (given(f.check)) c.check = true;
   if (given(f.no_ad)) c.ad_updates = false;
   if (given(f.no_preset_ad)) c.preset_ad = false;
+  if (given(f.demand_paging)) c.demand_paging = true;
+  if (given(f.private_in_heap)) c.private_in_heap = true;
   try {
     validate_config(c);
   } catch (const std::invalid_argument& e) {
@@ -232,7 +236,8 @@ void register_run(CLI::App& app) {
   f->no_pwc = cmd->add_flag("--no-pwc", o->no_pwc,
                             "Disable the paging-structure caches and the nested TLB");
   f->seed = cmd->add_option("--seed", o->seed, "Workload seed (default 1)");
-  f->wave = cmd->add_option("--wave", o->wave, "Write a VCD waveform of the walkers");
+  f->wave = cmd->add_option("--wave", o->wave,
+                            "Write a waveform of the walkers: VCD (tlm, cycle) or FST (rtl)");
   CLI::Option* json = cmd->add_option("--json", o->json, "Write the statistics as JSON (- for stdout)");
   f->check = cmd->add_flag("--check", o->check,
                            "Cross-check every translation against the golden model");
@@ -243,6 +248,12 @@ void register_run(CLI::App& app) {
   f->no_preset_ad = cmd->add_flag(
       "--no-preset-ad", o->no_preset_ad,
       "Page-table entries start without accessed/dirty bits: the walker sets them during the run");
+  f->demand_paging = cmd->add_flag(
+      "--demand-paging", o->demand_paging,
+      "Map non-primary regions on first touch (guest #PF) and back guest memory on EPT violations");
+  f->private_in_heap = cmd->add_flag(
+      "--private-in-heap", o->private_in_heap,
+      "Thread stacks and per-thread buffers live in the heap: the segments cover every access");
   cmd->callback([o, f, json] { run_command(*o, *f, json->count() > 0); });
 }
 

@@ -4,6 +4,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "Vwalker_top.h"
+#include "Vwalker_top___024root.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 #pragma GCC diagnostic pop
@@ -12,6 +13,7 @@
 
 #include <stdexcept>
 
+#include "arch/pte.h"
 #include "tlm/walk_fsm.h"
 
 namespace mmuvp::tb {
@@ -20,6 +22,31 @@ namespace {
 
 constexpr unsigned kSlots = 2;           // walker_top's default W
 constexpr unsigned kMaxStallPercent = 90;
+constexpr unsigned kNtlbLog = 5;         // walker_pkg::MaxNtlbLog: nested lookups per response
+
+// Slot i's state register (walk_slot.state_q, encoded as tlm::WState), by the name Verilator gives
+// it in walker_top's generate block of each slot (in the injected-bug build, walker_top is the
+// instance u_walker of the wrapper walker_top_bug).
+#ifdef MMUVP_RTL_BUG_WRAPPER
+#define MMUVP_SLOT_STATE(r, i) \
+  (r).walker_top_bug__DOT__u_walker__DOT__gen_slot__BRA__##i##__KET____DOT__u_slot__DOT__state_q
+#else
+#define MMUVP_SLOT_STATE(r, i) \
+  (r).walker_top__DOT__gen_slot__BRA__##i##__KET____DOT__u_slot__DOT__state_q
+#endif
+tlm::WState slot_state(const Vwalker_top& t, unsigned i) {
+  static_assert(kSlots == 2, "one state register name per slot");
+  const Vwalker_top___024root& r = *t.rootp;
+  return static_cast<tlm::WState>(i == 0 ? MMUVP_SLOT_STATE(r, 0) : MMUVP_SLOT_STATE(r, 1));
+}
+#undef MMUVP_SLOT_STATE
+
+// 64-bit element `index` of a wide port.
+template <std::size_t N>
+std::uint64_t word64(const VlWide<N>& w, unsigned index) {
+  return static_cast<std::uint64_t>(w[2 * index]) |
+         (static_cast<std::uint64_t>(w[2 * index + 1]) << 32);
+}
 
 arch::Perms perms_of(unsigned rwxu) {
   return arch::Perms{(rwxu & tlm::kPermR) != 0, (rwxu & tlm::kPermW) != 0,
@@ -106,6 +133,30 @@ void RtlWalkerSc::write_reg(std::uint32_t offset, std::uint64_t value) {
   reg_queue_.push_back(QueuedReg{offset, value, sc_core::sc_time_stamp()});
 }
 
+arch::regs::RegStatus RtlWalkerSc::write_reg_now(std::uint32_t offset, std::uint64_t value) {
+  if (!idle()) throw std::logic_error("RtlWalkerSc::write_reg_now: the walker is not idle");
+  Vwalker_top& t = *top_;
+  const bool mem_ready = t.mem_req_ready, mem_valid = t.mem_resp_valid;
+  t.clk = 0;
+  t.mem_req_ready = 0;
+  t.mem_resp_valid = 0;
+  t.reg_valid = 1;
+  t.reg_write = 1;
+  t.reg_addr = offset & 0xff;
+  t.reg_wdata = value;
+  t.eval();
+  const auto st = static_cast<arch::regs::RegStatus>(t.reg_status);
+  t.clk = 1;
+  t.eval();
+  t.clk = 0;
+  t.reg_valid = 0;
+  t.reg_write = 0;
+  t.mem_req_ready = mem_ready;
+  t.mem_resp_valid = mem_valid;
+  t.eval();
+  return st;
+}
+
 bool RtlWalkerSc::pop_response(tlm::WalkResponse& out) {
   if (responses_.empty()) return false;
   out = std::move(responses_.front());
@@ -126,6 +177,13 @@ void RtlWalkerSc::flush_trace() {
 
 void RtlWalkerSc::on_clock() {
   Vwalker_top& t = *top_;
+  // Nothing queued, driven or in flight: the edge changes nothing in the RTL (no input is active,
+  // every slot stays IDLE), so without a waveform to write it is not evaluated.
+  if (!fst_ && !req_driven_ && !inv_driven_ && !reg_driven_ && idle()) {
+    ++edge_;
+    if (config_.resp_stall_percent != 0) drive_front_end();  // the same resp_ready draws
+    return;
+  }
   // ---- the cycle this edge ends: the memory side's inputs, then the handshakes ----------------
   t.mem_req_ready = mem_req_ready.read();
   t.mem_resp_valid = mem_resp_valid.read();
@@ -155,6 +213,7 @@ void RtlWalkerSc::on_clock() {
                              static_cast<std::uint8_t>(t.mem_req_for_level), t.mem_req_op != 0});
   }
   if (t.mem_resp_valid) slots_.at(t.mem_resp_tag).resp.values.push(t.mem_resp_data);
+  count_cycle(grant);
   int acceptor = -1;
   if (req_fire) {
     for (unsigned i = 0; i < slots_.size() && acceptor < 0; ++i)
@@ -165,6 +224,7 @@ void RtlWalkerSc::on_clock() {
     SlotTrace& s = slots_.at(t.resp_slot);
     if (!s.busy) SC_REPORT_ERROR("mmuvp/rtl", "a response from an idle slot");
     read_response(s);
+    count_response(s.resp);
     responses_.push_back(s.resp);
     s.busy = false;
     response_event_.notify(sc_core::SC_ZERO_TIME);
@@ -231,6 +291,41 @@ void RtlWalkerSc::drive_front_end() {
   t.resp_ready = config_.resp_stall_percent == 0 || rng_() % 100 >= config_.resp_stall_percent;
 }
 
+void RtlWalkerSc::count_cycle(bool grant) {
+  const Vwalker_top& t = *top_;
+  for (unsigned i = 0; i < slots_.size(); ++i) {
+    const tlm::WState st = slot_state(t, i);
+    if (st == tlm::WState::W_IDLE) continue;
+    ++stats_.slots_busy_cycles;
+    if (tlm::is_mem_request(st) && !(grant && t.mem_req_tag == i)) ++stats_.port_wait_cycles;
+    if (st == tlm::WState::W_PWC) {
+      ++stats_.pwc_lookups;
+      ++pwc_.lookups;
+    } else if (st == tlm::WState::W_NTLB) {
+      ++stats_.ntlb_lookups;
+      ++ntlb_.lookups;
+    }
+  }
+}
+
+void RtlWalkerSc::count_response(const tlm::WalkResponse& r) {
+  stats_.count(r);
+  const unsigned level = r.caches.guest.level;
+  if (level >= 2 && level <= 4) {
+    ++stats_.pwc_hits;
+    ++pwc_.hits;
+    ++pwc_.hits_by_level[tlm::pwc_index(level)];
+  }
+  pwc_.misses = pwc_.lookups - pwc_.hits;
+  for (const arch::NestedLookup& l : r.caches.nested) {
+    if (!l.hit) continue;
+    ++stats_.ntlb_hits;
+    ++ntlb_.hits;
+    ++ntlb_.hits_by_size[static_cast<std::size_t>(l.entry.size)];
+  }
+  ntlb_.misses = ntlb_.lookups - ntlb_.hits;
+}
+
 void RtlWalkerSc::read_response(SlotTrace& s) {
   const Vwalker_top& p = *top_;
   tlm::WalkResponse& w = s.resp;
@@ -257,9 +352,49 @@ void RtlWalkerSc::read_response(SlotTrace& s) {
   r.filter_hits = p.resp_filter_hits;
   r.global = p.resp_global;
   r.dirty = p.resp_dirty;
+  // Cache use: the PWC start and every nested lookup, in order.
   if (p.resp_pwc_level != 0)
     w.caches.guest = arch::GuestStart{p.resp_pwc_level, p.resp_pwc_table,
                                       perms_of(p.resp_pwc_perms)};
+  for (unsigned i = 0; i < p.resp_ntlb_count && i < kNtlbLog; ++i) {
+    arch::NestedLookup l;
+    l.gpa = word64(p.resp_ntlb_gpa, i);
+    l.hit = (p.resp_ntlb_hit >> i) & 1u;
+    if (l.hit) {
+      l.entry.gpa = l.gpa;
+      l.entry.hpa = word64(p.resp_ntlb_hpa, i);
+      l.entry.size = static_cast<arch::PageSize>((p.resp_ntlb_size >> (2 * i)) & 3u);
+      l.entry.perms = perms_of((p.resp_ntlb_perms >> (4 * i)) & 0xfu);
+      l.entry.dirty = (p.resp_ntlb_dirty >> i) & 1u;
+    }
+    w.caches.nested.push_back(l);
+  }
+
+  // Segment additions: the guest segment's, then each gPA the VMM segment translated (guest
+  // entries from the first level walked down, then the final gPA); an entry's gPA follows from
+  // the start table and the guest entries read.
+  const arch::TranslationContext& ctx = s.req.ctx;
+  const arch::gva_t va = s.req.access.va;
+  if (r.guest_seg_hit) r.adds.push({arch::SegmentKind::kGuest, va, r.gpa});
+  const unsigned mask = p.resp_vmm_seg_mask;
+  std::uint64_t table = w.caches.guest.level != 0 ? w.caches.guest.table
+                                                  : (ctx.cr3 & arch::frame_mask(ctx.maxphyaddr));
+  const unsigned first = w.caches.guest.level != 0 ? w.caches.guest.level - 1 : 4;
+  for (unsigned level = first; level >= 1 && !r.guest_seg_hit; --level) {
+    const arch::gpa_t entry_gpa = table + 8ull * arch::table_index(va, level);
+    if ((mask >> level) & 1u)
+      r.adds.push({arch::SegmentKind::kVmm, entry_gpa, entry_gpa + ctx.vmm_seg.offset});
+    bool found = false;
+    for (std::size_t i = 0; i < r.refs.size(); ++i) {
+      const arch::MemRef& m = r.refs[i];
+      if (m.target == arch::RefTarget::kGuestEntry && m.level == level && !m.write) {
+        table = arch::pte::next_table(w.values[i], ctx.maxphyaddr);
+        found = true;
+      }
+    }
+    if (!found) break;
+  }
+  if (mask & 1u) r.adds.push({arch::SegmentKind::kVmm, r.gpa, r.gpa + ctx.vmm_seg.offset});
 }
 
 }  // namespace mmuvp::tb

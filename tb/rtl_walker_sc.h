@@ -15,8 +15,14 @@
 // cycles = edges from the accepting edge to the taking edge.
 //
 // The request's context (WalkRequest::ctx) is not sent anywhere: the RTL latches its own register
-// block at acceptance; program it with write_reg() so that it matches the context the requests
-// describe. With a trace path, the model is traced into an FST (time in ps of the SystemC clock).
+// block at acceptance; program it with write_reg() (one clocked cycle per write) or, while the
+// walker is idle, write_reg_now() (an extra clock edge outside SystemC time) so that it matches the
+// context the requests describe. With a trace path, the model is traced into an FST (time in ps of
+// the SystemC clock).
+//
+// Counters (tlm::WalkerStats, as tlm::CycleWalker counts them): per taken response its count();
+// per cycle, from the slots' state registers, slots_busy_cycles, port_wait_cycles, and the PWC
+// and nested-TLB lookups (a cycle in W_PWC / W_NTLB is one lookup); hits from the responses.
 #pragma once
 #include <systemc>
 
@@ -31,6 +37,8 @@
 #include "arch/mmu_regs.h"
 #include "arch/register_block.h"
 #include "arch/translation.h"
+#include "tlm/nested_tlb.h"
+#include "tlm/paging_structure_cache.h"
 #include "tlm/walk_types.h"
 
 class Vwalker_top;
@@ -69,6 +77,10 @@ class RtlWalkerSc : public sc_core::sc_module {
   void submit(const tlm::WalkRequest& req);
   void invalidate(const arch::Invalidation& inv);
   void write_reg(std::uint32_t offset, std::uint64_t value);
+  // The write in zero simulated time: one clock edge of the model outside SystemC time (not in
+  // the FST, not counted in edges()). Only while idle(); throws std::logic_error otherwise.
+  // Returns the RTL's status of the write.
+  arch::regs::RegStatus write_reg_now(std::uint32_t offset, std::uint64_t value);
   bool pop_response(tlm::WalkResponse& out);
   const sc_core::sc_event& response_event() const { return response_event_; }
   // Nothing queued or in flight (requests, invalidations, register writes).
@@ -76,6 +88,11 @@ class RtlWalkerSc : public sc_core::sc_module {
 
   unsigned slots() const;
   std::uint64_t edges() const { return edge_; }
+  const tlm::WalkerStats& stats() const { return stats_; }
+  // Lookups, hits and misses as the responses and states show them (fills, evictions and
+  // invalidated entries are internal to the RTL: 0).
+  const tlm::PwcCounters& pwc_counters() const { return pwc_; }
+  const tlm::NestedTlbCounters& ntlb_counters() const { return ntlb_; }
   // Register writes the RTL refused (STATUS code != OK), and the first one's offset.
   std::uint64_t refused_writes() const { return refused_; }
   std::uint32_t first_refused_offset() const { return first_refused_; }
@@ -107,6 +124,8 @@ class RtlWalkerSc : public sc_core::sc_module {
   void on_clock();
   void read_response(SlotTrace& t);
   void drive_front_end();
+  void count_cycle(bool grant);
+  void count_response(const tlm::WalkResponse& r);
 
   RtlWalkerScConfig config_;
   std::unique_ptr<VerilatedContext> ctx_;
@@ -123,6 +142,9 @@ class RtlWalkerSc : public sc_core::sc_module {
   std::uint64_t edge_ = 0;
   std::uint64_t refused_ = 0;
   std::uint32_t first_refused_ = 0;
+  tlm::WalkerStats stats_;
+  tlm::PwcCounters pwc_;
+  tlm::NestedTlbCounters ntlb_;
 };
 
 }  // namespace mmuvp::tb

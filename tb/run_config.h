@@ -48,6 +48,13 @@ struct RunConfig {
   // memory a program writes: then walks make no A/D writes. false: entries start clear and the
   // walker sets them as the run first touches each page (A/D write references appear).
   bool preset_ad = true;
+  // The guest OS maps the regions outside the primary region on first touch (4 KiB pages, from its
+  // page-fault handler), and, in the modes without the VMM segment, the VMM backs guest memory on
+  // EPT violations: the run then takes guest #PFs and VM exits that the firmware handles.
+  bool demand_paging = false;
+  // The workload allocates its thread stacks and per-thread buffers in the heap (the primary
+  // region), so the direct segments cover every access (workloads::WorkloadConfig).
+  bool private_in_heap = false;
   unsigned escaped_frames = 0;     // bad host frames inside the VMM segment (filter experiment)
 
   // Hardware (SPEC §4 defaults).

@@ -274,6 +274,8 @@ const std::vector<Field<RunConfig>>& config_fields() {
       bool_field("check", &C::check),
       bool_field("ad_updates", &C::ad_updates),
       bool_field("preset_ad", &C::preset_ad),
+      bool_field("demand_paging", &C::demand_paging),
+      bool_field("private_in_heap", &C::private_in_heap),
       uint_field("escaped_frames", &C::escaped_frames),
       uint_field("walk_slots", &C::walk_slots),
       uint_field("l2_tlb_latency", &C::l2_tlb_latency),

@@ -10,6 +10,8 @@
 #include <memory>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -19,6 +21,7 @@
 #include <systemc>
 
 #include "tb/firmware.h"
+#include "tb/rtl_walker_port.h"
 #include "tlm/platform.h"
 #include "tlm/translation_checker.h"
 
@@ -29,15 +32,14 @@ namespace {
 constexpr unsigned kMaxCores = 64;
 constexpr unsigned kMaxProcesses = 4095;  // one 12-bit PCID each, PCID 0 left to the kernel
 
-std::string_view walker_name(WalkerKind w) {
-  switch (w) {
-    case WalkerKind::kGolden: return "golden";
-    case WalkerKind::kTlm: return "tlm";
-    case WalkerKind::kCycle: return "cycle";
-    case WalkerKind::kRtl: return "rtl";
-    case WalkerKind::kCosim: return "cosim";
-  }
-  return "?";
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The RTL's FST of core `core`: the --wave file itself with one core, else NAME.core<N>.fst.
+std::string rtl_wave_of(const RunConfig& c, unsigned core) {
+  if (c.wave.empty() || c.cores == 1) return c.wave;
+  return fmt::format("{}.core{}.fst", c.wave.substr(0, c.wave.size() - 4), core);
 }
 
 void validate(const RunConfig& c) {
@@ -55,14 +57,18 @@ void validate(const RunConfig& c) {
                                         "stream; or --trace FILE)",
                                         c.workload));
   }
-  if (c.walker == WalkerKind::kRtl || c.walker == WalkerKind::kCosim)
+  if (c.walker == WalkerKind::kCosim)
     throw SimulationError(
-        fmt::format("walker {} is not built in yet", walker_name(c.walker)));
+        "--walker cosim: the platform has one memory, so the second walker would find the first "
+        "one's A/D updates; run `mmuvp cosim` for the lockstep comparison of the two walkers");
+  if (c.walker == WalkerKind::kRtl && !c.wave.empty() && !ends_with(c.wave, ".fst"))
+    throw SimulationError(fmt::format("--wave {}: with --walker rtl the waveform is the RTL's "
+                                      "FST; name a .fst file", c.wave));
   if (c.walker == WalkerKind::kGolden && c.check)
     throw SimulationError(
         "--check compares a platform walker with the golden model: not with --walker golden");
   if (c.walker == WalkerKind::kGolden && !c.wave.empty())
-    throw SimulationError("--wave needs a SystemC walker (tlm or cycle), not --walker golden");
+    throw SimulationError("--wave needs a SystemC walker (tlm, cycle or rtl), not --walker golden");
   if (c.clock_ghz <= 0) throw SimulationError("the clock must be positive");
   try {
     c.tlb.validate();
@@ -89,6 +95,7 @@ std::vector<std::unique_ptr<workloads::Workload>> make_streams(const RunConfig& 
         wc.seed = c.seed;
         wc.thread = core;
         wc.threads = c.cores;
+        wc.private_in_heap = c.private_in_heap;
         out.push_back(workloads::make_workload(c.workload, wc));
       }
     }
@@ -163,6 +170,27 @@ tlm::PlatformConfig platform_config(const RunConfig& c) {
 // The host-time slice of simulated time between progress reports.
 constexpr std::uint64_t kProgressSliceCycles = 1'000'000;
 
+// sc_start to the end, in slices with progress reports when `progress` is set.
+void run_to_end(const RunConfig& config, tlm::Platform& platform, const ProgressFn& progress) {
+  if (!progress) {
+    sc_core::sc_start();
+    return;
+  }
+  const sc_core::sc_time slice = platform.config().clock_period * kProgressSliceCycles;
+  auto last = std::chrono::steady_clock::now();
+  const std::uint64_t total = config.accesses * config.cores;
+  do {
+    sc_core::sc_start(slice);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last >= std::chrono::milliseconds(100)) {
+      last = now;
+      std::uint64_t done = 0;
+      for (unsigned c = 0; c < config.cores; ++c) done += platform.core_counters(c).accesses;
+      progress(done, total);
+    }
+  } while (sc_core::sc_get_status() != sc_core::SC_STOPPED && sc_core::sc_pending_activity());
+}
+
 std::vector<CoreStats> run_platform(const RunConfig& config,
                                     std::vector<std::unique_ptr<workloads::Workload>>& streams,
                                     const std::vector<workloads::Region>& regions,
@@ -170,12 +198,34 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
                                     double& sim_seconds) {
   setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);
   std::unique_ptr<tlm::Platform> platform;
+  // The RTL walker's escape filter is reloaded from the VM's escaped frames (rtl_walker_port.h);
+  // the firmware that knows them is built after the platform.
+  Firmware* firmware_of_run = nullptr;
+  tlm::PlatformConfig pc = platform_config(config);
+  if (config.walker == WalkerKind::kRtl) {
+    pc.walker_factory = [&config, &firmware_of_run](const tlm::WalkerSetup& setup) {
+      RtlWalkerPortOptions o;
+      o.fst_path = rtl_wave_of(config, setup.core);
+      o.escaped_frames = [&firmware_of_run] {
+        std::vector<std::uint64_t> frames;
+        if (firmware_of_run != nullptr && firmware_of_run->setup() != nullptr &&
+            firmware_of_run->setup()->vm())
+          for (const std::uint64_t f : firmware_of_run->setup()->vm()->escaped_frames())
+            frames.push_back(f);
+        return frames;
+      };
+      return make_rtl_walker(setup, o);
+    };
+  }
   try {
-    platform = std::make_unique<tlm::Platform>("platform", platform_config(config));
+    platform = std::make_unique<tlm::Platform>("platform", pc);
   } catch (const std::invalid_argument& e) {
+    throw SimulationError(e.what());
+  } catch (const std::runtime_error& e) {
     throw SimulationError(e.what());
   }
   Firmware firmware("firmware", *platform, config, regions);
+  firmware_of_run = &firmware;
   for (unsigned c = 0; c < config.cores; ++c)
     platform->set_workload(c, streams[c].get(), config.accesses);
 
@@ -208,7 +258,7 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
         t.mismatches += o.ok ? 0 : 1;
       });
   sc_core::sc_trace_file* vcd = nullptr;
-  if (!config.wave.empty()) {
+  if (!config.wave.empty() && config.walker != WalkerKind::kRtl) {  // rtl: the RTL's own FST
     std::string base = config.wave;
     if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0)
       base.resize(base.size() - 4);
@@ -219,22 +269,12 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
   }
 
   const auto start = std::chrono::steady_clock::now();
-  if (!progress) {
-    sc_core::sc_start();
-  } else {
-    const sc_core::sc_time slice = platform->config().clock_period * kProgressSliceCycles;
-    auto last = start;
-    const std::uint64_t total = config.accesses * config.cores;
-    do {
-      sc_core::sc_start(slice);
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last >= std::chrono::milliseconds(100)) {
-        last = now;
-        std::uint64_t done = 0;
-        for (unsigned c = 0; c < config.cores; ++c) done += platform->core_counters(c).accesses;
-        progress(done, total);
-      }
-    } while (sc_core::sc_get_status() != sc_core::SC_STOPPED && sc_core::sc_pending_activity());
+  try {
+    run_to_end(config, *platform, progress);
+  } catch (const SimulationError&) {
+    throw;
+  } catch (const std::exception& e) {  // e.g. an RTL walker that cannot take the MMU's context
+    throw SimulationError(e.what());
   }
   // The run proper: from the cores' release (after the firmware's setup) to the end.
   const auto end = std::chrono::steady_clock::now();

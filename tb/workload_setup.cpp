@@ -164,7 +164,9 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
     vc.host_pages = config.host_pages;
     vc.ept_ad = config.ad_updates;
     vc.contiguous = arch::uses_vmm_segment(mode);
-    vc.prefault = true;
+    // Demand paging: the EPT is filled on violations, except under a VMM segment (which needs its
+    // contiguous block backed up front).
+    vc.prefault = !(config.demand_paging && !arch::uses_vmm_segment(mode));
     vc.preset_ad = config.preset_ad || !config.ad_updates;
     vm_ = &vmm_->create_vm(vc);
   } else {
@@ -189,7 +191,10 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
         f.writable = a.writable;
         f.user = true;
         f.executable = a.executable;
-        guest_->map(p, a.lo, a.bytes(), config.guest_pages, f);
+        if (config.demand_paging)
+          guest_->reserve_area(p, a.lo, a.bytes(), f);
+        else
+          guest_->map(p, a.lo, a.bytes(), config.guest_pages, f);
       }
     }
     processes_.push_back(&p);

@@ -447,8 +447,7 @@ void CycleWalker::hseg(Slot& s) {
     const arch::EscapeFilter* f = filter_of(s);
     const bool filter_empty = f == nullptr || f->empty();
     if (!filter_empty && f->maybe_contains(s.gpa >> arch::kPageShift)) {
-      ++r.filter_hits;  // escaped frame: translated by the EPT
-      ++stats_.escape_filter_hits;
+      ++r.filter_hits;  // escaped frame: translated by the EPT (counted by stats_.count())
     } else {
       s.host = HostStep{ctx.vmm_seg.translate(s.gpa), ctx.vmm_seg.block_size(s.gpa, filter_empty),
                         arch::Perms{true, true, true, true}, 0, 0, true};

@@ -43,7 +43,7 @@ void PagingStructureCache::fill(unsigned level, arch::gva_t va, std::uint16_t vm
   p.slot->tag = tag;
   p.slot->table = table & ~(arch::kPage4K - 1);
   p.slot->vmid = vmid;
-  p.slot->pcid = pcid;
+  p.slot->pcid = pcid & kPcidMask;
   p.slot->perms = perms;
   p.slot->perms.r = true;
   ++counters_.fills[i];
@@ -52,7 +52,7 @@ void PagingStructureCache::fill(unsigned level, arch::gva_t va, std::uint16_t vm
 
 std::uint32_t PagingStructureCache::invalidate(const arch::Invalidation& inv) {
   const std::uint16_t vmid = inv.vmid;
-  const std::uint16_t pcid = inv.pcid;
+  const std::uint16_t pcid = inv.pcid & kPcidMask;  // the architectural 12 bits, as the tag
   std::uint32_t total = 0;
   for (unsigned i = 0; i < kPwcLevels; ++i) {
     SetAssoc<Entry>& c = caches_[i];

@@ -14,6 +14,7 @@
 // 2010). The two small caches are fully associative; the PD cache is 4-way (8 sets), so a lookup
 // scans 4 ways instead of 32. Each cache is configurable and disabled by 0 entries.
 //
+// PCIDs are 12 bits (arch::Invalidation): tags, stored entries and invalidations use pcid[11:0].
 // Invalidation (SDM §4.10.4.1 allows dropping more than the named page):
 //   INVLPG, INVPCID addr, INVPCID context   every entry of that PCID (and VMID)
 //   INVPCID all (with or without global)    every entry of the VMID
@@ -120,19 +121,20 @@ class PagingStructureCache {
     std::uint64_t tag = 0;  // key << 28 | pcid << 16 | vmid
     std::uint64_t table = 0;
     std::uint16_t vmid = 0;
-    std::uint16_t pcid = 0;
+    std::uint16_t pcid = 0;  // the architectural 12 bits (as in the tag)
     arch::Perms perms;
   };
   static constexpr unsigned kPcidShift = 16;
   static constexpr unsigned kPcidBits = 12;
   static constexpr unsigned kKeyShift = kPcidShift + kPcidBits;
+  static constexpr std::uint16_t kPcidMask = (1u << kPcidBits) - 1;
   // va[47 : 12 + 9 * (level - 1)]: 9, 18 or 27 bits.
   static std::uint64_t key_of(arch::gva_t va, unsigned level) {
     return (va & arch::bit_range(arch::kVirtualAddressBits - 1, 0)) >>
            (arch::kPageShift + 9 * (level - 1));
   }
   static std::uint64_t make_tag(std::uint64_t key, std::uint16_t vmid, std::uint16_t pcid) {
-    return (key << kKeyShift) | ((pcid & arch::bit_range(kPcidBits - 1, 0)) << kPcidShift) | vmid;
+    return (key << kKeyShift) | (static_cast<std::uint64_t>(pcid & kPcidMask) << kPcidShift) | vmid;
   }
 
   PwcConfig config_;

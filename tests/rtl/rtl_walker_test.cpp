@@ -520,6 +520,51 @@ TEST(RtlWalker, InvalidationDropsCachedEntries) {
   EXPECT_EQ(r.result.refs.size(), 24u);
 }
 
+// An invalidation and a fill at the same edge (docs/walker-fsm.md: fills, then the invalidation):
+// the fill is dropped. Native 4K, caches cold, no A/D writes, L = 2: the walk fills the PD cache
+// at the edge ending cycle 8 + 3L (SEG 1, PWC 2, then per level GREQ, GWAIT x L, GCHK: PML4 at
+// 4 + L, PDPT at 6 + 2L, PD at 8 + 3L). An INVLPG / INVPCID (address, context) of the walk's PCID
+// one cycle before that edge leaves the PD entry (the next walk in the 2 MiB region reads only
+// the PT); at that edge or later it drops it (all four levels again). Before the fix the RTL
+// judged the invalidation on the tags before the fills and kept the PD entry filled at that edge.
+TEST(RtlWalker, InvalidationAtTheFillEdgeDropsTheFill) {
+  constexpr unsigned kLatency = 2;
+  constexpr unsigned kPdFillCycle = 8 + 3 * kLatency;
+  for (const regs::InvOp op :
+       {regs::InvOp::kInvlpg, regs::InvOp::kInvpcidAddr, regs::InvOp::kInvpcidContext}) {
+    for (const int offset : {-1, 0, 1}) {
+      SCOPED_TRACE(testing::Message() << "op " << static_cast<int>(op) << ", invalidation at "
+                                      << offset << " cycles from the PD fill");
+      PortTiming t;
+      t.min_latency = t.max_latency = kLatency;
+      Bench b(config(Mode::kNative, stub::PagePolicy::k4K, PageSize::k4K, false), t);
+      const arch::gva_t va = b.scenario_region.lo + 0x3000;
+      b.rtl.submit({va, AccessType::kRead, true});
+      for (unsigned c = 0; c < kPdFillCycle + offset; ++c) b.rtl.step();
+      arch::Invalidation inv;
+      inv.op = op;
+      inv.addr = va & ~0xfffull;
+      inv.pcid = b.mirror.context().pcid;
+      inv.vmid = b.mirror.context().vmid;
+      b.rtl.invalidate(inv);  // driven in the next cycle, applied at the edge ending it
+      ASSERT_TRUE(b.rtl.run_until_idle());
+      b.rtl.submit({va + 0x1000, AccessType::kRead, true});
+      ASSERT_EQ(b.run_and_check(), 2u);
+      const auto& done = b.rtl.completed();
+      ASSERT_EQ(done[0].response.result.refs.size(), 4u);
+      ASSERT_EQ(done[0].response.cycles, 2u + 4u * (kLatency + 2u) + 1u);  // the timing assumed
+      const tlm::WalkResponse& next = done[1].response;
+      if (offset < 0) {
+        EXPECT_EQ(next.caches.guest.level, 2u);
+        EXPECT_EQ(next.result.refs.size(), 1u);
+      } else {
+        EXPECT_EQ(next.caches.guest.level, 0u);
+        EXPECT_EQ(next.result.refs.size(), 4u);
+      }
+    }
+  }
+}
+
 // Two slots in flight: responses may come out of order, each from the slot that took it.
 TEST(RtlWalker, TwoSlotsOverlap) {
   PortTiming t;

@@ -38,6 +38,8 @@ std::vector<Mutation> every_field() {
       {"check", [](RunConfig& c) { c.check = true; }},
       {"ad_updates", [](RunConfig& c) { c.ad_updates = false; }},
       {"preset_ad", [](RunConfig& c) { c.preset_ad = false; }},
+      {"demand_paging", [](RunConfig& c) { c.demand_paging = true; }},
+      {"private_in_heap", [](RunConfig& c) { c.private_in_heap = true; }},
       {"escaped_frames", [](RunConfig& c) { c.escaped_frames = 16; }},
       {"walk_slots", [](RunConfig& c) { c.walk_slots = 4; }},
       {"l2_tlb_latency", [](RunConfig& c) { c.l2_tlb_latency = 9; }},
@@ -94,6 +96,8 @@ void expect_same(const RunConfig& a, const RunConfig& b) {
   EXPECT_EQ(a.check, b.check);
   EXPECT_EQ(a.ad_updates, b.ad_updates);
   EXPECT_EQ(a.preset_ad, b.preset_ad);
+  EXPECT_EQ(a.demand_paging, b.demand_paging);
+  EXPECT_EQ(a.private_in_heap, b.private_in_heap);
   EXPECT_EQ(a.escaped_frames, b.escaped_frames);
   EXPECT_EQ(a.walk_slots, b.walk_slots);
   EXPECT_EQ(a.l2_tlb_latency, b.l2_tlb_latency);

@@ -335,10 +335,8 @@ TEST(SimulateErrors, OneLineEach) {
   bad.cores = 65;
   expect_error(bad, "--cores 65");
   bad = c;
-  bad.walker = WalkerKind::kRtl;
-  expect_error(bad, "walker rtl is not built in yet");
   bad.walker = WalkerKind::kCosim;
-  expect_error(bad, "walker cosim is not built in yet");
+  expect_error(bad, "mmuvp cosim");
   bad = c;
   bad.check = true;
   expect_error(bad, "--check");
