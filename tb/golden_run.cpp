@@ -62,7 +62,7 @@ struct GoldenCore {
       tally_walk(ctx, resp, escaped, stats);
       const arch::TranslationResult& r = resp.result;
       if (r.ok()) {
-        tlb.fill(tlb_entry_for(ctx, a.va, r));
+        tlb.fill(tlm::tlb_entry_for(ctx, a.va, r));
         return true;
       }
       ++stats.faults;
@@ -93,22 +93,6 @@ tlm::NestedTlbConfig effective_ntlb(const RunConfig& config) {
   tlm::NestedTlbConfig c = config.ntlb_config;
   c.geometry = tlm::Geometry::disabled();
   return c;
-}
-
-tlm::TlbEntry tlb_entry_for(const arch::TranslationContext& ctx, arch::gva_t va,
-                            const arch::TranslationResult& r) {
-  tlm::TlbEntry e;
-  e.size = r.size;
-  const std::uint64_t base = ~e.offset_mask();
-  e.va = va & base & tlm::kVaMask;
-  e.hpa = r.hpa & base;
-  e.gpa = r.gpa & base;
-  e.vmid = ctx.vmid;
-  e.pcid = ctx.pcid;
-  e.global = r.global;
-  e.dirty = r.dirty;
-  e.perms = r.perms;
-  return e;
 }
 
 void tally_walk(const arch::TranslationContext& ctx, const tlm::WalkResponse& resp,

@@ -51,18 +51,7 @@ Mmu::Mmu(sc_core::sc_module_name name, const MmuConfig& config)
 
 void Mmu::fill(const arch::Access& access, const arch::TranslationContext& ctx,
                const arch::TranslationResult& r) {
-  const std::uint64_t base = ~(arch::page_bytes(r.size) - 1);
-  TlbEntry e;
-  e.va = access.va & base;
-  e.hpa = r.hpa & base;
-  e.gpa = r.gpa & base;
-  e.size = r.size;
-  e.vmid = ctx.vmid;
-  e.pcid = ctx.pcid;
-  e.global = r.global;
-  e.dirty = r.dirty;
-  e.perms = r.perms;
-  tlb_.fill(e);
+  tlb_.fill(tlb_entry_for(ctx, access.va, r));
 }
 
 arch::hpa_t Mmu::translate(const arch::Access& access, TranslateAttr& attr,

@@ -61,6 +61,25 @@ struct TlbEntry {
   arch::gpa_t translate_gpa(arch::gva_t a) const { return gpa | (a & offset_mask()); }
 };
 
+// The entry a successful walk installs for the page of `va`: translation `r` (its effective size,
+// permissions, global and dirty) tagged with the context's VMID and PCID. One definition for the
+// MMU, the golden runner and the tests.
+inline TlbEntry tlb_entry_for(const arch::TranslationContext& ctx, arch::gva_t va,
+                              const arch::TranslationResult& r) {
+  TlbEntry e;
+  e.size = r.size;
+  const std::uint64_t base = ~e.offset_mask();
+  e.va = va & base;
+  e.hpa = r.hpa & base;
+  e.gpa = r.gpa & base;
+  e.vmid = ctx.vmid;
+  e.pcid = ctx.pcid;
+  e.global = r.global;
+  e.dirty = r.dirty;
+  e.perms = r.perms;
+  return e;
+}
+
 // Outcome of one TLB level's lookups. Per page size: hits_by_size (which array/size hit) and
 // fills_by_size in TlbArrayCounters; a miss has no size until the walk finds it.
 struct TlbLevelCounters {

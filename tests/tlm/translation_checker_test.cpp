@@ -95,20 +95,7 @@ TEST_P(CheckerModes, ModelWalkerPassesWithCachesOn) {
       faults += resp.result.ok() ? 0 : 1;
       pwc_hits += resp.caches.guest.level != 0 ? 1 : 0;
       for (const arch::NestedLookup& n : resp.caches.nested) ntlb_hits += n.hit ? 1 : 0;
-      if (resp.result.ok()) {
-        const arch::TranslationResult& t = resp.result;
-        TlbEntry e;
-        e.va = a.va & ~(arch::page_bytes(t.size) - 1);
-        e.hpa = t.hpa & ~(arch::page_bytes(t.size) - 1);
-        e.gpa = t.gpa & ~(arch::page_bytes(t.size) - 1);
-        e.size = t.size;
-        e.vmid = ctx.vmid;
-        e.pcid = ctx.pcid;
-        e.global = t.global;
-        e.dirty = t.dirty;
-        e.perms = t.perms;
-        tlbs[core].fill(e);
-      }
+      if (resp.result.ok()) tlbs[core].fill(tlb_entry_for(ctx, a.va, resp.result));
     }
     EXPECT_EQ(checker.mismatches(), 0u);
   }
@@ -248,17 +235,7 @@ TEST(TranslationChecker, CatchesAStaleNestedTlbEntry) {
 TEST(TranslationChecker, CatchesAWrongTlbHit) {
   Fixture f;
   auto [req, resp] = f.walk(1);
-  const arch::TranslationResult& t = resp.result;
-  TlbEntry e;
-  e.va = req.access.va & ~(arch::page_bytes(t.size) - 1);
-  e.hpa = t.hpa & ~(arch::page_bytes(t.size) - 1);
-  e.gpa = t.gpa & ~(arch::page_bytes(t.size) - 1);
-  e.size = t.size;
-  e.vmid = req.ctx.vmid;
-  e.pcid = req.ctx.pcid;
-  e.global = t.global;
-  e.dirty = t.dirty;
-  e.perms = t.perms;
+  const TlbEntry e = tlb_entry_for(req.ctx, req.access.va, resp.result);
   TranslationChecker checker(f.space.memory());
   EXPECT_TRUE(checker.check_hit(req.ctx, req.access, e).ok);
   TlbEntry bad = e;
