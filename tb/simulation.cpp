@@ -256,7 +256,8 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
         }
         ++t.checked_translations;
         t.mismatches += o.ok ? 0 : 1;
-      });
+      },
+      /*tlb_hits=*/checker != nullptr);
   sc_core::sc_trace_file* vcd = nullptr;
   if (!config.wave.empty() && config.walker != WalkerKind::kRtl) {  // rtl: the RTL's own FST
     std::string base = config.wave;

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -117,48 +118,57 @@ std::uint64_t CoreCacheCounters::accesses(Requester who) const {
 CacheLevel::CacheLevel(std::string name, const CacheLevelConfig& cfg, std::uint32_t line_bytes)
     : name_(std::move(name)),
       latency_(cfg.latency),
-      store_(name_, level_geometry(name_, cfg, line_bytes), SetRule::kAny) {}
-
-bool CacheLevel::fill(std::uint64_t line, bool dirty, std::uint64_t* victim) {
-  const Placement<std::uint64_t> p = store_.place(
-      store_.set_of(line), [line](std::uint64_t x) { return (x & kLineMask) == line; });
-  const bool old_dirty = (*p.slot & kDirtyBit) != 0;
-  const bool write_back = p.evicted && old_dirty;
-  if (write_back) *victim = *p.slot & kLineMask;
-  const bool now_dirty = p.replaced ? (old_dirty || dirty) : dirty;
-  *p.slot = line | (now_dirty ? kDirtyBit : 0);
-  ++counters_.fills;
-  counters_.evictions += p.evicted;
-  counters_.writebacks += write_back;
-  return write_back;
+      geometry_(level_geometry(name_, cfg, line_bytes)),
+      index_(geometry_.enabled() ? geometry_.sets() : 1) {
+  if (!geometry_.enabled()) return;
+  stride_ = (geometry_.ways + kPad - 1) / kPad * kPad;
+  const std::size_t slots = std::size_t{geometry_.sets()} * stride_;
+  lines_.assign(slots, kNoLine);
+  stamps_.assign(slots, kPadStamp);
+  dirty_.assign(slots, 0);
+  for (std::size_t s = 0; s < slots; s += stride_) {
+    for (std::uint32_t w = 0; w < geometry_.ways; ++w) stamps_[s + w] = w;  // invalid, way w
+  }
 }
 
-bool CacheLevel::absorb_writeback(std::uint64_t line) {
-  std::uint64_t* l = store_.peek(store_.set_of(line),
-                                 [line](std::uint64_t x) { return (x & kLineMask) == line; });
-  if (l == nullptr) return false;
-  *l |= kDirtyBit;
-  return true;
+bool CacheLevel::fill(std::uint64_t line, bool dirty, std::uint64_t* victim) {
+  const std::uint32_t base = base_of(line);
+  const std::uint32_t slot = find(base, line);
+  if (slot == kNoSlot) return fill_at(this->victim(base), line, dirty, victim);
+  // Present: refreshed in place, nothing evicted.
+  touch(slot);
+  dirty_[slot] |= static_cast<std::uint8_t>(dirty);
+  ++counters_.fills;
+  return false;
 }
 
 bool CacheLevel::contains(std::uint64_t line) const {
-  return enabled() && store_.peek(store_.set_of(line), [line](std::uint64_t x) {
-    return (x & kLineMask) == line;
-  });
+  return enabled() && find(base_of(line), line) != kNoSlot;
 }
 
 bool CacheLevel::is_dirty(std::uint64_t line) const {
   if (!enabled()) return false;
-  const std::uint64_t* l = store_.peek(
-      store_.set_of(line), [line](std::uint64_t x) { return (x & kLineMask) == line; });
-  return l != nullptr && (*l & kDirtyBit) != 0;
+  const std::uint32_t slot = find(base_of(line), line);
+  return slot != kNoSlot && dirty_[slot] != 0;
+}
+
+std::uint32_t CacheLevel::valid_lines() const {
+  std::uint32_t n = 0;
+  for (std::uint64_t l : lines_) n += l != kNoLine;
+  return n;
 }
 
 std::vector<std::uint64_t> CacheLevel::lru_lines(std::uint64_t line) const {
+  std::vector<std::uint32_t> slots;
+  if (!enabled()) return {};
+  const std::uint32_t base = base_of(line);
+  for (std::uint32_t w = 0; w < geometry_.ways; ++w) {
+    if (lines_[base + w] != kNoLine) slots.push_back(base + w);
+  }
+  std::sort(slots.begin(), slots.end(),
+            [this](std::uint32_t a, std::uint32_t b) { return stamps_[a] > stamps_[b]; });
   std::vector<std::uint64_t> out;
-  if (!enabled()) return out;
-  const std::uint32_t set = store_.set_of(line);
-  for (std::uint32_t w : store_.lru_order(set)) out.push_back(*store_.at(set, w) & kLineMask);
+  for (std::uint32_t s : slots) out.push_back(lines_[s]);
   return out;
 }
 

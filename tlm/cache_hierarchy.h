@@ -20,6 +20,7 @@
 // Latency of an access: the latency of the level that serves it (these are load-to-use latencies
 // of the whole path, not per-level increments). An access touches one line: the line of `pa`.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -77,27 +78,33 @@ struct CacheLevelCounters {
   CacheAccessCounters total() const;
 };
 
-// One level's tag array.
+// One level's tag array, true LRU (as tlm/set_assoc.h defines it: the victim is the first invalid
+// way, else the way used longest ago). Laid out for the per-access scan rather than through
+// SetAssoc: per way a line number (kNoLine when invalid), a use stamp and a dirty flag, in three
+// arrays, every set padded to a multiple of 4 ways with ways that never match and are never
+// chosen. A stamp is (use counter << kWayBits) | way: 0 << kWayBits | way while invalid, so the
+// smallest stamp of a set names the victim directly (the first invalid way, else the least
+// recently used), and a miss finds it with one branch-free min over the set.
 class CacheLevel {
  public:
-  // Slot handle of SetAssoc (set_assoc.h): kNoSlot for none.
-  static constexpr std::uint32_t kNoSlot = SetAssoc<std::uint64_t>::kNoSlot;
+  // Slot handle: set * stride + way. kNoSlot for none.
+  static constexpr std::uint32_t kNoSlot = ~0u;
 
   // Throws std::invalid_argument naming `name` for a bad geometry.
   CacheLevel(std::string name, const CacheLevelConfig& cfg, std::uint32_t line_bytes);
 
   const std::string& name() const { return name_; }
-  bool enabled() const { return store_.enabled(); }
+  bool enabled() const { return geometry_.enabled(); }
   std::uint32_t latency() const { return latency_; }
-  const Geometry& geometry() const { return store_.geometry(); }
+  const Geometry& geometry() const { return geometry_; }
 
   // Counted lookup of line number `line` (address >> log2 line size). A hit becomes most
   // recently used; with `write` it also becomes dirty.
   bool access(std::uint64_t line, bool write, Requester who) {
     return probe(line, write, who).hit;
   }
-  // As access(), in one scan of the set: on a hit `slot` is the line's slot; on a miss it is the
-  // slot fill_at() must be given to fill the line as fill() would (valid while the set is not
+  // As access(), in one pass over the set: on a hit `slot` is the line's slot; on a miss it is
+  // the slot fill_at() must be given to fill the line as fill() would (valid while the set is not
   // changed in between).
   struct Probe {
     bool hit = false;
@@ -106,50 +113,56 @@ class CacheLevel {
   Probe probe(std::uint64_t line, bool write, Requester who) {
     CacheAccessCounters& c = counters_.by_requester[static_cast<unsigned>(who)];
     ++c.accesses;
-    const SetAssoc<std::uint64_t>::SlotProbe p = store_.probe(
-        store_.set_of(line), [line](std::uint64_t x) { return (x & kLineMask) == line; });
-    if (!p.hit) {
+    const std::uint32_t base = base_of(line);
+    const std::uint32_t slot = find(base, line);
+    if (slot == kNoSlot) {
       ++c.misses;
-      return Probe{false, p.slot};
+      return Probe{false, victim(base)};
     }
     ++c.hits;
-    store_.slot_entry(p.slot) |= write ? kDirtyBit : 0;
-    return Probe{true, p.slot};
+    touch(slot);
+    dirty_[slot] |= static_cast<std::uint8_t>(write);
+    return Probe{true, slot};
   }
   // The exact fast path of a hit: if `slot` (a handle from probe() or fill_at(), of any age)
   // still holds `line`, counts and applies the hit exactly as access() would (the slot becomes
   // most recently used, a write marks it dirty) and returns true; otherwise changes nothing.
   bool hit_at(std::uint32_t slot, std::uint64_t line, bool write, Requester who) {
-    if (!store_.slot_valid(slot)) return false;
-    std::uint64_t& l = store_.slot_entry(slot);
-    if ((l & kLineMask) != line) return false;
+    if (lines_[slot] != line) return false;
     CacheAccessCounters& c = counters_.by_requester[static_cast<unsigned>(who)];
     ++c.accesses;
     ++c.hits;
-    store_.touch(slot);
-    l |= write ? kDirtyBit : 0;
+    touch(slot);
+    dirty_[slot] |= static_cast<std::uint8_t>(write);
     return true;
   }
-  // Installs `line` as most recently used. Returns true and sets *victim if a dirty line was
-  // evicted (the caller writes it back).
+  // Installs `line` as most recently used (in place if present, dirty staying dirty). Returns
+  // true and sets *victim if a dirty line was evicted (the caller writes it back).
   bool fill(std::uint64_t line, bool dirty, std::uint64_t* victim);
   // fill() of a line that probe() missed, into the slot the probe chose.
   bool fill_at(std::uint32_t slot, std::uint64_t line, bool dirty, std::uint64_t* victim) {
-    const Placement<std::uint64_t> p = store_.place_at(slot);
-    const bool write_back = p.evicted && (*p.slot & kDirtyBit) != 0;
-    if (write_back) *victim = *p.slot & kLineMask;
-    *p.slot = line | (dirty ? kDirtyBit : 0);
+    const bool evicted = lines_[slot] != kNoLine;
+    const bool write_back = evicted && dirty_[slot] != 0;
+    if (write_back) *victim = lines_[slot];
+    lines_[slot] = line;
+    touch(slot);
+    dirty_[slot] = static_cast<std::uint8_t>(dirty);
     ++counters_.fills;
-    counters_.evictions += p.evicted;
+    counters_.evictions += evicted;
     counters_.writebacks += write_back;
     return write_back;
   }
   // A writeback from the level above: marks `line` dirty if present (LRU unchanged).
-  bool absorb_writeback(std::uint64_t line);
+  bool absorb_writeback(std::uint64_t line) {
+    const std::uint32_t slot = find(base_of(line), line);
+    if (slot == kNoSlot) return false;
+    dirty_[slot] = 1;
+    return true;
+  }
   // Uncounted presence test (tests, debug).
   bool contains(std::uint64_t line) const;
   bool is_dirty(std::uint64_t line) const;
-  std::uint32_t valid_lines() const { return store_.valid_count(); }
+  std::uint32_t valid_lines() const;
   // The valid lines of the set holding `line`, most recently used first (tests, debug).
   std::vector<std::uint64_t> lru_lines(std::uint64_t line) const;
 
@@ -157,14 +170,54 @@ class CacheLevel {
   void reset_counters() { counters_ = {}; }
 
  private:
-  // A way holds the line number with the dirty flag in bit 63 (line numbers of 63-bit physical
-  // addresses need at most 57 bits): 16-byte slots, so a 20-way LLC set is 5 host cache lines.
-  static constexpr std::uint64_t kDirtyBit = 1ull << 63;
-  static constexpr std::uint64_t kLineMask = kDirtyBit - 1;
+  // Line numbers of 63-bit physical addresses need at most 57 bits: this one is never a line.
+  static constexpr std::uint64_t kNoLine = ~0ull;
+  static constexpr std::uint32_t kPad = 4;  // ways per set rounded up to a multiple of this
+  static constexpr unsigned kWayBits = 12;  // kMaxWays = 4096 ways
+  static constexpr std::uint64_t kWayMask = (1ull << kWayBits) - 1;
+  static constexpr std::uint64_t kPadStamp = ~0ull;  // larger than any stamp: never the victim
+  static_assert(kMaxWays <= (1u << kWayBits), "a stamp's way bits must hold every way");
+  // The use counter has 64 - kWayBits = 52 bits: 4.5e15 uses of one level, never reached.
+
+  std::uint32_t base_of(std::uint64_t line) const { return index_(line) * stride_; }
+  // Makes the slot most recently used (its way bits stay).
+  void touch(std::uint32_t slot) {
+    stamps_[slot] = (++clock_ << kWayBits) | (stamps_[slot] & kWayMask);
+  }
+  // The slot of `line` in the set at `base`, or kNoSlot.
+  std::uint32_t find(std::uint32_t base, std::uint64_t line) const {
+    const std::uint64_t* l = lines_.data() + base;
+    for (std::uint32_t w = 0; w < stride_; w += kPad) {
+      if (l[w] == line) return base + w;
+      if (l[w + 1] == line) return base + w + 1;
+      if (l[w + 2] == line) return base + w + 2;
+      if (l[w + 3] == line) return base + w + 3;
+    }
+    return kNoSlot;
+  }
+  // The slot a new line of the set at `base` goes to: the smallest stamp's way.
+  std::uint32_t victim(std::uint32_t base) const {
+    const std::uint64_t* st = stamps_.data() + base;
+    std::uint64_t m0 = st[0], m1 = st[1], m2 = st[2], m3 = st[3];
+    for (std::uint32_t w = kPad; w < stride_; w += kPad) {
+      m0 = std::min(m0, st[w]);
+      m1 = std::min(m1, st[w + 1]);
+      m2 = std::min(m2, st[w + 2]);
+      m3 = std::min(m3, st[w + 3]);
+    }
+    return base + static_cast<std::uint32_t>(std::min(std::min(m0, m1), std::min(m2, m3)) &
+                                             kWayMask);
+  }
 
   std::string name_;
   std::uint32_t latency_ = 0;
-  SetAssoc<std::uint64_t> store_;
+  Geometry geometry_;
+  SetIndex index_;
+  std::uint32_t stride_ = 0;           // ways rounded up to a multiple of kPad
+  std::vector<std::uint64_t> lines_;   // [set * stride + way]: line number, kNoLine if invalid
+  std::vector<std::uint64_t> stamps_;  // (use counter << kWayBits) | way; counter 0 invalid
+  std::vector<std::uint8_t> dirty_;
+  std::uint64_t clock_ = 0;
   CacheLevelCounters counters_;
 };
 

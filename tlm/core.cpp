@@ -36,24 +36,20 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, sc_core::sc_e
   dont_initialize();
 }
 
-bool Core::access(const workloads::MemAccess& m) {
+void Core::issue(const workloads::MemAccess& m) {
   const unsigned size = std::clamp<unsigned>(m.size, 1, kMaxDataBytes);
-  for (unsigned attempt = 0;; ++attempt) {
-    attr_->type = m.type;
-    trans_.set_command(m.write() ? ::tlm::TLM_WRITE_COMMAND : ::tlm::TLM_READ_COMMAND);
-    trans_.set_address(m.va);
-    trans_.set_data_length(size);
-    trans_.set_streaming_width(size);
-    trans_.set_response_status(::tlm::TLM_INCOMPLETE_RESPONSE);
-    socket->b_transport(trans_, local_);  // the local time is the delay, advanced in place
-    if (trans_.is_response_error()) {
-      ++bus_errors_;
-      return false;
-    }
-    translation_time_ += attr_->translation_time;
-    data_time_ += attr_->data_time;
-    if (attr_->fault.ok()) return true;
+  attr_->type = m.type;
+  trans_.set_command(m.write() ? ::tlm::TLM_WRITE_COMMAND : ::tlm::TLM_READ_COMMAND);
+  trans_.set_address(m.va);
+  trans_.set_data_length(size);
+  trans_.set_streaming_width(size);
+  trans_.set_response_status(::tlm::TLM_INCOMPLETE_RESPONSE);
+  socket->b_transport(trans_, local_);  // the local time is the delay, advanced in place
+}
 
+bool Core::completed_after_faults(const workloads::MemAccess& m) {
+  for (unsigned attempt = 0;; ++attempt) {
+    // The access just issued faulted (trans_ holds its outcome).
     ++counters_.faults;
     FaultAction action = FaultAction::kSkip;
     if (fault_handler_ != nullptr && *fault_handler_) {
@@ -63,6 +59,14 @@ bool Core::access(const workloads::MemAccess& m) {
     }
     if (action != FaultAction::kRetry || attempt >= kRetryLimit) return false;
     ++counters_.retries;
+    issue(m);
+    if (trans_.is_response_error()) {
+      ++bus_errors_;
+      return false;
+    }
+    translation_time_ += attr_->translation_time;
+    data_time_ += attr_->data_time;
+    if (attr_->fault.ok()) return true;
   }
 }
 
@@ -88,7 +92,17 @@ void Core::run() {
       const std::uint64_t insns = m.insns == 0 ? 1 : m.insns;
       counters_.instructions += insns;
       local_ += insn_time(insns);
-      const bool completed = access(m);
+      // One access: issued once; a fault goes to the handler and may be retried.
+      issue(m);
+      bool completed;
+      if (trans_.is_response_error()) {
+        ++bus_errors_;
+        completed = false;
+      } else {
+        translation_time_ += attr_->translation_time;
+        data_time_ += attr_->data_time;
+        completed = attr_->fault.ok() || completed_after_faults(m);
+      }
       if (need_sync()) sync();
       if (!completed) continue;
       ++counters_.accesses;

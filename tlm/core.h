@@ -76,8 +76,11 @@ class Core : public sc_core::sc_module {
 
  private:
   void run();
-  // One access, with its retries. Returns true if it completed.
-  bool access(const workloads::MemAccess& m);
+  // One b_transport of `m` to the MMU (its outcome in trans_ and *attr_).
+  inline void issue(const workloads::MemAccess& m);
+  // After `m` faulted: the fault handler and the retries it asks for. Returns true if a retry
+  // completed. Out of line: the per-access loop keeps only the fault-free path.
+  bool completed_after_faults(const workloads::MemAccess& m);
   std::uint64_t now_cycles() const { return (now_->value() + local_.value()) / period_ps_; }
 
   // The quantum keeper, as tlm_utils::tlm_quantumkeeper does it (same sync points: the global

@@ -92,9 +92,13 @@ class MemorySystem : public sc_core::sc_module {
   // (no simple_target_socket layer on the per-access path).
   class Port final : public ::tlm::tlm_fw_transport_if<> {
    public:
-    Port(MemorySystem& m, unsigned index) : m_(m), index_(index) {}
+    Port(MemorySystem& m, unsigned index) : m_(m), index_(index), data_(index < m.config_.cores) {}
     void b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override {
-      m_.b_transport(index_, trans, delay);
+      if (data_) {
+        m_.data_b_transport(index_, trans, delay);
+      } else {
+        m_.b_transport(index_, trans, delay);
+      }
     }
     ::tlm::tlm_sync_enum nb_transport_fw(::tlm::tlm_generic_payload& trans, ::tlm::tlm_phase&,
                                          sc_core::sc_time&) override;
@@ -106,9 +110,32 @@ class MemorySystem : public sc_core::sc_module {
    private:
     MemorySystem& m_;
     unsigned index_;
+    bool data_;  // a core's data port
   };
 
   void b_transport(unsigned port, ::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  // A data port's b_transport, inline: a transaction of the data protocol goes straight to the
+  // cache model, with the same counts, delay and response as b_transport() gives it; anything
+  // else goes to b_transport() for its error response.
+  void data_b_transport(unsigned p, ::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    const unsigned len = trans.get_data_length();
+    const std::uint64_t a = trans.get_address();
+    const ::tlm::tlm_command cmd = trans.get_command();
+    const bool write = cmd == ::tlm::TLM_WRITE_COMMAND;
+    if ((write || cmd == ::tlm::TLM_READ_COMMAND) && trans.get_byte_enable_ptr() == nullptr &&
+        trans.get_streaming_width() == len && len - 1u < kMaxDataBytes && a < limit_ &&
+        limit_ - a >= len) {
+      MemPortCounters& c = counters_[p];
+      ++(write ? c.writes : c.reads);
+      const CacheAccess r = port_caches_[p]->access(a, write, Requester::kData);
+      c.cycles += r.latency;
+      delay += level_delay_[static_cast<unsigned>(r.level)];
+      trans.set_dmi_allowed(false);
+      trans.set_response_status(::tlm::TLM_OK_RESPONSE);
+      return;
+    }
+    b_transport(p, trans, delay);
+  }
   unsigned int transport_dbg(unsigned port, ::tlm::tlm_generic_payload& trans);
   // Checks the payload's shape for the socket's protocol; sets an error response and returns
   // false when it is wrong.

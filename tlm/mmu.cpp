@@ -16,14 +16,6 @@ const MmuConfig& validated(const MmuConfig& c) {
   return c;
 }
 
-// Whether a TLB entry may serve the access without a walk (the dirty rule is the TLB's own).
-bool permits(const TlbEntry& e, const arch::Access& a) {
-  if (a.user && !e.perms.u) return false;
-  if (a.type == arch::AccessType::kExecute) return e.perms.x;
-  if (a.type == arch::AccessType::kWrite) return e.perms.w;
-  return e.perms.r;
-}
-
 }  // namespace
 
 Mmu::Mmu(sc_core::sc_module_name name, const MmuConfig& config)
@@ -54,36 +46,24 @@ void Mmu::fill(const arch::Access& access, const arch::TranslationContext& ctx,
   tlb_.fill(tlb_entry_for(ctx, access.va, r));
 }
 
-arch::hpa_t Mmu::translate(const arch::Access& access, TranslateAttr& attr,
-                           sc_core::sc_time& delay) {
-  ++counters_.translations;
+arch::hpa_t Mmu::translate_beyond_l1(const arch::Access& access, const TlbEntry* l1,
+                                     TranslateAttr& attr, sc_core::sc_time& delay) {
   const arch::TranslationContext& ctx = regs_.context();
-  const bool canonical = arch::is_canonical(access.va);
-  if (canonical) {
-    const TlbEntry* e = tlb_.l1().lookup(access.va, ctx.vmid, ctx.pcid, access.type);
-    if (e != nullptr && permits(*e, access)) {
-      ++counters_.l1_hits;
-      attr.tlb_level = TlbHitLevel::kL1;
-      attr.translation_time = sc_core::SC_ZERO_TIME;
-      if (observer_ != nullptr && *observer_) (*observer_)(config_.core, ctx, access, nullptr,
-                                                           nullptr, e);
-      return e->translate(access.va);
+  if (l1 != nullptr) {
+    ++counters_.denied_hits;  // found in L1 but not permitting: walk
+  } else if (arch::is_canonical(access.va)) {
+    const TlbEntry* e2 = tlb_.l2().lookup(access.va, ctx.vmid, ctx.pcid, access.type);
+    if (e2 != nullptr && permits(*e2, access.type, access.user)) {
+      ++counters_.l2_hits;
+      tlb_.l1().fill(*e2);
+      attr.tlb_level = TlbHitLevel::kL2;
+      attr.translation_time = l2_time_;
+      delay += l2_time_;
+      if (hit_observer_ != nullptr && *hit_observer_)
+        (*hit_observer_)(config_.core, ctx, access, nullptr, nullptr, e2);
+      return e2->translate(access.va);
     }
-    counters_.denied_hits += e != nullptr ? 1 : 0;
-    if (e == nullptr) {
-      const TlbEntry* e2 = tlb_.l2().lookup(access.va, ctx.vmid, ctx.pcid, access.type);
-      if (e2 != nullptr && permits(*e2, access)) {
-        ++counters_.l2_hits;
-        tlb_.l1().fill(*e2);
-        attr.tlb_level = TlbHitLevel::kL2;
-        attr.translation_time = l2_time_;
-        delay += l2_time_;
-        if (observer_ != nullptr && *observer_)
-          (*observer_)(config_.core, ctx, access, nullptr, nullptr, e2);
-        return e2->translate(access.va);
-      }
-      counters_.denied_hits += e2 != nullptr ? 1 : 0;
-    }
+    counters_.denied_hits += e2 != nullptr ? 1 : 0;
   }
 
   // Walk. Its first cycle overlaps the L2 lookup.
@@ -109,28 +89,15 @@ arch::hpa_t Mmu::translate(const arch::Access& access, TranslateAttr& attr,
   return r.hpa;
 }
 
-void Mmu::cpu_b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-  TranslateAttr* attr = trans.get_extension<TranslateAttr>();
-  if (attr == nullptr || walker_ == nullptr) {
-    trans.set_response_status(::tlm::TLM_GENERIC_ERROR_RESPONSE);
-    return;
-  }
-  const arch::gva_t va = trans.get_address();
-  attr->fault = arch::Fault{};
-  attr->data_time = sc_core::SC_ZERO_TIME;
-  const arch::hpa_t hpa = translate(arch::Access{va, attr->type, attr->user}, *attr, delay);
-  attr->hpa = hpa;
-  if (!attr->fault.ok()) {
-    trans.set_response_status(::tlm::TLM_OK_RESPONSE);
-    return;
-  }
-  // The data access, on the memory system's data port of this core.
-  const sc_core::sc_time before = delay;
-  trans.set_address(hpa);
-  data_socket->b_transport(trans, delay);
-  trans.set_address(va);
-  attr->data_time = delay - before;
+void Mmu::observe_l1_hit(const arch::Access& access, const TlbEntry& e) {
+  (*hit_observer_)(config_.core, regs_.context(), access, nullptr, nullptr, &e);
 }
+
+void Mmu::refuse(::tlm::tlm_generic_payload& trans) {
+  trans.set_response_status(::tlm::TLM_GENERIC_ERROR_RESPONSE);
+}
+
+void Mmu::end_of_elaboration() { data_fw_ = data_socket.operator->(); }
 
 void Mmu::mmio_b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time&) {
   const std::uint64_t offset = trans.get_address();

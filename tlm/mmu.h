@@ -82,8 +82,12 @@ class Mmu : public sc_core::sc_module {
   const MmuCounters& counters() const { return counters_; }
   const MmuConfig& config() const { return config_; }
 
-  // Called for every translation (nullptr / empty: none). Not owned; must outlive the run.
-  void set_observer(const MmuObserver* observer) { observer_ = observer; }
+  // Called for every walk and, with `tlm_hits`, for every TLB hit (nullptr / empty: none). Not
+  // owned; must outlive the run.
+  void set_observer(const MmuObserver* observer, bool tlb_hits = true) {
+    observer_ = observer;
+    hit_observer_ = tlb_hits ? observer : nullptr;
+  }
 
  private:
   // The CPU socket's forward interface: straight into cpu_b_transport (no simple_target_socket
@@ -108,12 +112,60 @@ class Mmu : public sc_core::sc_module {
     Mmu& m_;
   };
 
-  void cpu_b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  // The per-access path, inline: an L1 TLB hit that permits the access translates here; anything
+  // else goes to translate_beyond_l1().
+  void cpu_b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    TranslateAttr* attr = trans.get_extension<TranslateAttr>();
+    if (attr == nullptr || walker_ == nullptr) return refuse(trans);
+    const arch::Access access{trans.get_address(), attr->type, attr->user};
+    attr->fault = arch::Fault{};
+    attr->data_time = sc_core::SC_ZERO_TIME;
+    ++counters_.translations;
+    arch::hpa_t hpa;
+    const TlbEntry* e = nullptr;
+    if (arch::is_canonical(access.va)) {
+      const arch::TranslationContext& ctx = regs_.context();
+      e = tlb_.l1().lookup(access.va, ctx.vmid, ctx.pcid, access.type);
+    }
+    if (e != nullptr && permits(*e, access.type, access.user)) {
+      ++counters_.l1_hits;
+      attr->tlb_level = TlbHitLevel::kL1;
+      attr->translation_time = sc_core::SC_ZERO_TIME;
+      if (hit_observer_ != nullptr && *hit_observer_) observe_l1_hit(access, *e);
+      hpa = e->translate(access.va);
+    } else {
+      hpa = translate_beyond_l1(access, e, *attr, delay);
+      if (!attr->fault.ok()) {
+        attr->hpa = 0;
+        trans.set_response_status(::tlm::TLM_OK_RESPONSE);
+        return;
+      }
+    }
+    attr->hpa = hpa;
+    // The data access, on the memory system's data port of this core.
+    const sc_core::sc_time before = delay;
+    trans.set_address(hpa);
+    data_fw_->b_transport(trans, delay);
+    trans.set_address(access.va);
+    attr->data_time = delay - before;
+  }
   void mmio_b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   unsigned int mmio_transport_dbg(::tlm::tlm_generic_payload& trans);
-  // Translates; returns the hPA or sets attr.fault. Advances `delay`.
-  arch::hpa_t translate(const arch::Access& access, TranslateAttr& attr,
-                        sc_core::sc_time& delay);
+  // Whether a TLB entry may serve the access without a walk (the dirty rule is the TLB's own).
+  static bool permits(const TlbEntry& e, arch::AccessType type, bool user) {
+    if (user && !e.perms.u) return false;
+    if (type == arch::AccessType::kExecute) return e.perms.x;
+    if (type == arch::AccessType::kWrite) return e.perms.w;
+    return e.perms.r;
+  }
+  // Everything but a permitting L1 hit: the L2 TLB, the walk, the fault. `l1` is the L1 entry
+  // that did not permit the access (or nullptr: an L1 miss or a non-canonical gVA). Returns the
+  // hPA or sets attr.fault. Advances `delay`.
+  arch::hpa_t translate_beyond_l1(const arch::Access& access, const TlbEntry* l1,
+                                  TranslateAttr& attr, sc_core::sc_time& delay);
+  void observe_l1_hit(const arch::Access& access, const TlbEntry& e);
+  static void refuse(::tlm::tlm_generic_payload& trans);
+  void end_of_elaboration() override;
   void fill(const arch::Access& access, const arch::TranslationContext& ctx,
             const arch::TranslationResult& r);
 
@@ -125,10 +177,12 @@ class Mmu : public sc_core::sc_module {
   arch::RegisterBlock regs_;
   Tlb tlb_;
   WalkerPort* walker_ = nullptr;
+  ::tlm::tlm_fw_transport_if<>* data_fw_ = nullptr;  // data_socket's target, bound at elaboration
   WalkRequest req_;
   std::uint64_t next_id_ = 0;
   MmuCounters counters_;
-  const MmuObserver* observer_ = nullptr;
+  const MmuObserver* observer_ = nullptr;      // walks
+  const MmuObserver* hit_observer_ = nullptr;  // TLB hits: observer_ or nullptr
 };
 
 }  // namespace mmuvp::tlm

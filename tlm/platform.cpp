@@ -164,8 +164,10 @@ void Platform::set_periodic_hook(std::uint64_t interval, std::function<void(unsi
   for (auto& c : t.cores_) c->set_periodic_hook(interval, &t.hook_);
 }
 
-void Platform::set_translation_observer(TranslationObserver o) {
-  impl_->top->observer_ = std::move(o);
+void Platform::set_translation_observer(TranslationObserver o, bool tlb_hits) {
+  PlatformTop& t = *impl_->top;
+  t.observer_ = std::move(o);
+  for (auto& m : t.mmus_) m->set_observer(&t.observer_, tlb_hits);
 }
 
 const CoreCounters& Platform::core_counters(unsigned core) const {

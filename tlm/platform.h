@@ -104,12 +104,14 @@ class Platform {
   // firmware over the bus). 0 disables.
   void set_periodic_hook(std::uint64_t interval, std::function<void(unsigned core)> h);
   // Called for every translation a core completes: `walk` is non-null when the walker served it
-  // (a TLB miss), `hit` non-null when a TLB entry did. For the golden cross-check.
+  // (a TLB miss), `hit` non-null when a TLB entry did. For the golden cross-check. With
+  // `tlb_hits` false it is called for the walks only (statistics of walks: the per-access path
+  // then makes no call).
   using TranslationObserver =
       std::function<void(unsigned core, const arch::TranslationContext& ctx,
                          const arch::Access& access, const WalkRequest* req,
                          const WalkResponse* walk, const TlbEntry* hit)>;
-  void set_translation_observer(TranslationObserver o);
+  void set_translation_observer(TranslationObserver o, bool tlb_hits = true);
 
   // After the run.
   const CoreCounters& core_counters(unsigned core) const;
