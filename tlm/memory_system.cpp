@@ -85,13 +85,11 @@ bool MemorySystem::check(unsigned port, tlm_generic_payload& trans) const {
   return false;
 }
 
-std::uint8_t* MemorySystem::frame(std::uint64_t pa, bool for_write) {
+std::uint8_t* MemorySystem::frame_slow(std::uint64_t pa, bool for_write) {
   constexpr unsigned kFrameShift = 12;  // SparseMemory's 4 KiB frames
   const std::uint64_t fn = pa >> kFrameShift;
-  FrameSlot& slot = frame_cache_[fn & (kFrameCacheSize - 1)];
-  if (slot.frame == fn) return slot.data;
   std::uint8_t* f = for_write ? memory_.frame_for_write(pa) : memory_.frame_if_present(pa);
-  if (f != nullptr) slot = FrameSlot{fn, f};
+  if (f != nullptr) frame_cache_[fn & (kFrameCacheSize - 1)] = FrameSlot{fn, f};
   return f;
 }
 
@@ -102,8 +100,7 @@ void MemorySystem::entry_access(tlm_generic_payload& trans, bool set_bits) {
   unsigned char* p = trans.get_data_ptr();
   std::uint64_t v = 0;
   if (trans.is_read()) {
-    if (const std::uint8_t* f = frame(pa, false)) std::memcpy(&v, f + (pa & kOffsetMask), 8);
-    std::memcpy(p, &v, sizeof v);
+    read_entry(pa, p);
   } else if (set_bits) {
     std::uint64_t bits = 0;
     std::memcpy(&bits, p, sizeof bits);

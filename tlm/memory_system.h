@@ -23,6 +23,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -92,13 +93,22 @@ class MemorySystem : public sc_core::sc_module {
   // (no simple_target_socket layer on the per-access path).
   class Port final : public ::tlm::tlm_fw_transport_if<> {
    public:
-    Port(MemorySystem& m, unsigned index) : m_(m), index_(index), data_(index < m.config_.cores) {}
+    Port(MemorySystem& m, unsigned index)
+        : m_(m),
+          index_(index),
+          who_(index < m.config_.cores       ? Initiator::kData
+               : index < 2 * m.config_.cores ? Initiator::kWalker
+                                             : Initiator::kFirmware) {}
     void b_transport(::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) override {
-      if (data_) {
-        m_.data_b_transport(index_, trans, delay);
-      } else {
-        m_.b_transport(index_, trans, delay);
+      switch (who_) {
+        case Initiator::kData:
+          return m_.data_b_transport(index_, trans, delay);
+        case Initiator::kWalker:
+          return m_.walker_b_transport(index_, trans, delay);
+        case Initiator::kFirmware:
+          break;
       }
+      m_.b_transport(index_, trans, delay);
     }
     ::tlm::tlm_sync_enum nb_transport_fw(::tlm::tlm_generic_payload& trans, ::tlm::tlm_phase&,
                                          sc_core::sc_time&) override;
@@ -110,7 +120,7 @@ class MemorySystem : public sc_core::sc_module {
    private:
     MemorySystem& m_;
     unsigned index_;
-    bool data_;  // a core's data port
+    Initiator who_;  // whose socket this is
   };
 
   void b_transport(unsigned port, ::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
@@ -136,6 +146,36 @@ class MemorySystem : public sc_core::sc_module {
     }
     b_transport(p, trans, delay);
   }
+  // A walker port's b_transport, inline for an entry READ (the common reference: every walk
+  // step), with the same value, counts, delay and response as b_transport() gives it; anything
+  // else (set_bits WRITEs, errors) goes to b_transport().
+  void walker_b_transport(unsigned p, ::tlm::tlm_generic_payload& trans,
+                          sc_core::sc_time& delay) {
+    const std::uint64_t a = trans.get_address();
+    unsigned char* data = trans.get_data_ptr();
+    if (trans.get_command() == ::tlm::TLM_READ_COMMAND &&
+        trans.get_data_length() == kEntryBytes && trans.get_streaming_width() == kEntryBytes &&
+        trans.get_byte_enable_ptr() == nullptr && (a & (kEntryBytes - 1)) == 0 && a < limit_ &&
+        limit_ - a >= kEntryBytes && data != nullptr) {
+      MemPortCounters& c = counters_[p];
+      ++c.reads;
+      read_entry(a, data);
+      const CacheAccess r = port_caches_[p]->access(a, false, Requester::kWalker);
+      c.cycles += r.latency;
+      delay += level_delay_[static_cast<unsigned>(r.level)];
+      trans.set_dmi_allowed(false);
+      trans.set_response_status(::tlm::TLM_OK_RESPONSE);
+      return;
+    }
+    b_transport(p, trans, delay);
+  }
+  // The 8-byte entry at the aligned `pa` into `out` (zeros where memory was never written).
+  void read_entry(std::uint64_t pa, unsigned char* out) {
+    constexpr std::uint64_t kOffsetMask = 0xfff;  // SparseMemory's 4 KiB frames
+    std::uint64_t v = 0;
+    if (const std::uint8_t* f = frame(pa, false)) std::memcpy(&v, f + (pa & kOffsetMask), 8);
+    std::memcpy(out, &v, sizeof v);
+  }
   unsigned int transport_dbg(unsigned port, ::tlm::tlm_generic_payload& trans);
   // Checks the payload's shape for the socket's protocol; sets an error response and returns
   // false when it is wrong.
@@ -144,7 +184,15 @@ class MemorySystem : public sc_core::sc_module {
   // The host frame holding `pa` (nullptr: never written, reads as zeros). A direct-mapped cache
   // of frame pointers in front of the sparse memory's hash map: walks read entries scattered over
   // many page-table frames. SparseMemory never frees a frame, so a cached pointer stays valid.
-  std::uint8_t* frame(std::uint64_t pa, bool for_write);
+  std::uint8_t* frame(std::uint64_t pa, bool for_write) {
+    constexpr unsigned kFrameShift = 12;  // SparseMemory's 4 KiB frames
+    const std::uint64_t fn = pa >> kFrameShift;
+    const FrameSlot& slot = frame_cache_[fn & (kFrameCacheSize - 1)];
+    if (slot.frame == fn) return slot.data;
+    return frame_slow(pa, for_write);
+  }
+  // frame() past its cache: the sparse memory's map, and the cache filled.
+  std::uint8_t* frame_slow(std::uint64_t pa, bool for_write);
 
   MemorySystemConfig config_;
   std::uint64_t limit_;  // 2^phys_bits
