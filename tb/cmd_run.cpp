@@ -1,6 +1,8 @@
 // `mmuvp run` (SPEC §9): one simulation. The configuration is the defaults, then the --config
 // JSON file, then every flag given on the command line; the run's counters are printed as a table
-// and, with --json FILE (or - for stdout), as JSON (tb/run_json.h).
+// and, with --json FILE (or - for stdout), as JSON (tb/run_json.h). With --walker cosim, a lockstep
+// mismatch between the cycle-level and the RTL walker prints its report on stderr instead, and the
+// command fails.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -193,8 +195,19 @@ void run_command(const RunOptions& o, const RunFlags& f, bool json_given) {
   }
   if (progress) std::fputs("\r\033[K", stderr);
 
+  if (stats.total.cosim_mismatches != 0) {  // the run stopped there: its counters are partial
+    std::fprintf(stderr, "mmuvp run: --walker cosim: the RTL walker disagrees with the cycle-level "
+                         "walker (%llu walks agreed before)\n%s",
+                 static_cast<unsigned long long>(stats.total.cosim_compared),
+                 first_mismatch.c_str());
+    throw CLI::RuntimeError(kExitFailure);
+  }
   const bool json_stdout = json_given && o.json == "-";
   if (!json_stdout) std::fputs(eval::run_table(stats).c_str(), stdout);
+  if (!json_stdout && config.walker == WalkerKind::kCosim)
+    std::fprintf(stdout, "  %-24s %15llu   RTL = cycle-level walker on every one\n",
+                 "cosim compared walks",
+                 static_cast<unsigned long long>(stats.total.cosim_compared));
   if (json_given) write_json(o.json, stats_to_json(stats));
   std::fflush(stdout);
   if (stats.total.mismatches != 0) {
@@ -232,12 +245,16 @@ void register_run(CLI::App& app) {
                                  "Guest processes (default: one per core)");
   f->switch_interval = cmd->add_option("--switch-interval", o->switch_interval,
                                        "Accesses per core between context switches (0: none)");
-  f->walker = cmd->add_option("--walker", o->walker, "golden|tlm|cycle|rtl|cosim (default tlm)");
+  f->walker = cmd->add_option(
+      "--walker", o->walker,
+      "golden|tlm|cycle|rtl|cosim (default tlm); cosim: the cycle-level walker with the RTL in "
+      "lockstep, every walk compared, the first mismatch stops the run with a report");
   f->no_pwc = cmd->add_flag("--no-pwc", o->no_pwc,
                             "Disable the paging-structure caches and the nested TLB");
   f->seed = cmd->add_option("--seed", o->seed, "Workload seed (default 1)");
   f->wave = cmd->add_option("--wave", o->wave,
-                            "Write a waveform of the walkers: VCD (tlm, cycle) or FST (rtl)");
+                            "Write a waveform of the walkers: VCD (tlm, cycle) or FST (rtl, "
+                            "cosim: the RTL's)");
   CLI::Option* json = cmd->add_option("--json", o->json, "Write the statistics as JSON (- for stdout)");
   f->check = cmd->add_flag("--check", o->check,
                            "Cross-check every translation against the golden model");

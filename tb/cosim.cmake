@@ -5,7 +5,8 @@
 # library also holds the RTL walker as the platform's walker (tb/rtl_walker_port.h, `mmuvp run
 # --walker rtl`), which the simulations (mmuvp_sim, tb/simulation.cmake) link.
 foreach(variant IN ITEMS "" "_bug")
-  add_library(mmuvp_cosim${variant} STATIC cosim.cpp rtl_walker_sc.cpp rtl_walker_port.cpp)
+  add_library(mmuvp_cosim${variant} STATIC cosim.cpp rtl_walker_sc.cpp rtl_walker_port.cpp
+              walk_compare.cpp rtl_register_mirror.cpp lockstep_walker_port.cpp)
   target_include_directories(mmuvp_cosim${variant} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(mmuvp_cosim${variant} PUBLIC mmuvp_rtl_walker${variant} mmuvp_cycle_walker
                         mmuvp_checker mmuvp_stub_space mmuvp_arch mmuvp_systemc fmt::fmt)

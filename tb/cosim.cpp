@@ -19,11 +19,11 @@
 #include "arch/mmu_regs.h"
 #include "arch/register_block.h"
 #include "tb/rtl_walker_sc.h"
+#include "tb/walk_compare.h"
 #include "tests/golden/stub_space.h"
 #include "tlm/cycle_walker.h"
 #include "tlm/mem_attr.h"
 #include "tlm/mem_port_bridge.h"
-#include "tlm/translation_checker.h"
 
 namespace mmuvp::tb {
 
@@ -31,11 +31,11 @@ namespace {
 
 namespace regs = arch::regs;
 using sc_core::sc_time;
-using sc_core::SC_NS;
 
 constexpr unsigned kMaxPercent = 90;
 constexpr std::uint64_t kMaxScanFrames = 1ull << 26;  // escape-filter reconstruction bound
 constexpr unsigned kRequestsPerContext = 150;         // mean requests between context switches
+constexpr std::uint64_t kPeriodPs = 1000;             // the lanes' clock (1 ns)
 
 // A TLM target over one copy of the machine's memory (mem_attr.h protocol: 8-byte READ, and the
 // locked SET_BITS write returning the value before the OR).
@@ -68,77 +68,12 @@ class PhysMemTarget : public sc_core::sc_module {
   arch::PhysMem& memory_;
 };
 
-const char* access_name(arch::AccessType t) {
-  switch (t) {
-    case arch::AccessType::kRead: return "read";
-    case arch::AccessType::kWrite: return "write";
-    default: return "execute";
-  }
-}
-
 std::string wave_name(const std::string& wave, arch::Mode mode, bool several) {
   if (wave.empty() || !several) return wave;
   const std::size_t dot = wave.rfind('.');
   const std::string m(arch::to_string(mode));
   if (dot == std::string::npos || dot == 0) return wave + "." + m;
   return wave.substr(0, dot) + "." + m + wave.substr(dot);
-}
-
-std::string describe_response(const tlm::WalkResponse& r) {
-  std::string s = fmt::format("slot {} cycles {}: {}\n", r.slot, r.cycles,
-                              tlm::describe(r.result));
-  const arch::TranslationResult& t = r.result;
-  s += fmt::format("      gpa={:#x} hpa={:#x} size={} guest={} host={} perms={}{}{}{} global={} "
-                   "dirty={} gseg={} vseg={} filter_hits={}\n",
-                   t.gpa, t.hpa, static_cast<unsigned>(t.size),
-                   static_cast<unsigned>(t.guest_size), static_cast<unsigned>(t.host_size),
-                   t.perms.r ? 'r' : '-', t.perms.w ? 'w' : '-', t.perms.x ? 'x' : '-',
-                   t.perms.u ? 'u' : '-', t.global, t.dirty, t.guest_seg_hit, t.vmm_seg_hit,
-                   t.filter_hits);
-  for (std::size_t i = 0; i < t.refs.size(); ++i)
-    s += fmt::format("      ref {:2}: {} -> {:#018x}\n", i, tlm::describe(t.refs[i]),
-                     i < r.values.size() ? r.values[i] : 0);
-  return s;
-}
-
-// The first field in which two responses differ ("" if none).
-std::string difference(const tlm::WalkResponse& a, const tlm::WalkResponse& b) {
-  const arch::TranslationResult& x = a.result;
-  const arch::TranslationResult& y = b.result;
-  if (a.id != b.id) return "request id";
-  if (a.slot != b.slot) return "slot";
-  if (x.fault.kind != y.fault.kind) return "fault kind";
-  if (x.fault.stage != y.fault.stage) return "fault stage";
-  if (x.fault.level != y.fault.level) return "fault level";
-  if (x.fault.code != y.fault.code) return "fault code";
-  if (x.fault.gva != y.fault.gva) return "fault gVA";
-  if (x.fault.gpa != y.fault.gpa) return "fault gPA";
-  if (x.refs.size() != y.refs.size()) return "number of memory references";
-  for (std::size_t i = 0; i < x.refs.size(); ++i) {
-    const arch::MemRef& m = x.refs[i];
-    const arch::MemRef& n = y.refs[i];
-    if (m.addr != n.addr || m.target != n.target || m.level != n.level ||
-        m.for_level != n.for_level || m.write != n.write)
-      return fmt::format("memory reference {}", i);
-  }
-  if (a.values.size() != b.values.size()) return "number of reference values";
-  for (std::size_t i = 0; i < a.values.size(); ++i)
-    if (a.values[i] != b.values[i]) return fmt::format("value of memory reference {}", i);
-  if (x.ok()) {
-    if (x.hpa != y.hpa) return "hPA";
-    if (x.gpa != y.gpa) return "gPA";
-    if (x.size != y.size) return "page size";
-    if (x.guest_size != y.guest_size) return "guest page size";
-    if (x.host_size != y.host_size) return "host page size";
-    if (!(x.perms == y.perms)) return "permissions";
-    if (x.global != y.global) return "global";
-    if (x.dirty != y.dirty) return "dirty";
-  }
-  if (x.guest_seg_hit != y.guest_seg_hit) return "guest segment hit";
-  if (x.vmm_seg_hit != y.vmm_seg_hit) return "VMM segment hit";
-  if (x.filter_hits != y.filter_hits) return "escape filter hits";
-  if (a.cycles != b.cycles) return "response cycle";
-  return "";
 }
 
 // One mode: two machines, two walkers, one request stream.
@@ -274,7 +209,7 @@ class Lane : public sc_core::sc_module {
     while (cycle_.pop_response(r)) got_c_.push_back(r);
     while (rtl_.pop_response(r)) got_r_.push_back(r);
     while (!got_c_.empty() && !got_r_.empty()) {
-      const std::string d = difference(got_c_.front(), got_r_.front());
+      const std::string d = first_difference(got_c_.front(), got_r_.front());
       if (!d.empty()) {
         mismatch(d, &got_c_.front(), &got_r_.front());
         return false;
@@ -305,31 +240,18 @@ class Lane : public sc_core::sc_module {
     lane_.mismatches = 1;
     const std::uint64_t id = c != nullptr ? c->id : r->id;
     const auto it = sent_.find(id);
-    const std::uint64_t e = cycle_.edges();
-    const double period_ps = 1000.0;
-    std::string s = fmt::format("MISMATCH in {} ({}): {} differs\n", arch::to_string(lane_.mode),
-                                lane_.space, what);
-    if (it != sent_.end()) {
-      const tlm::WalkRequest& q = it->second;
-      s += fmt::format("  request {}: {} at gVA {:#x}{} on core {} (mode {}, CR3 {:#x}, EPTP "
-                       "{:#x}, PCID {}, VMID {})\n",
-                       q.id, access_name(q.access.type), q.access.va,
-                       q.access.user ? " user" : " supervisor", core_,
-                       arch::to_string(q.ctx.mode), q.ctx.cr3, q.ctx.eptp, q.ctx.pcid,
-                       q.ctx.vmid);
-    }
-    s += "  cycle-level walker: " + (c != nullptr ? describe_response(*c) : "no response\n");
-    s += "  RTL walker:         " + (r != nullptr ? describe_response(*r) : "no response\n");
-    const std::uint64_t from = e > config_.window ? e - config_.window : 0;
-    s += fmt::format("  at clock edge {}; waveform window: edges {}..{} ({} ps .. {} ps)\n", e,
-                     from, e + config_.window, static_cast<std::uint64_t>(from * period_ps),
-                     static_cast<std::uint64_t>((e + config_.window) * period_ps));
-    if (!lane_.wave.empty())
-      s += fmt::format("  view: gtkwave {} waves/rtl_walker.gtkw  (zoom to the window above)\n",
-                       lane_.wave);
-    else
-      s += "  rerun with --wave FILE.fst for the RTL's waveform of this window\n";
-    report_ = s;
+    WalkMismatch m;
+    m.where = fmt::format("{} ({})", arch::to_string(lane_.mode), lane_.space);
+    m.what = what;
+    m.request = it != sent_.end() ? &it->second : nullptr;
+    m.core = core_;
+    m.cycle = c;
+    m.rtl = r;
+    m.edge = cycle_.edges();
+    m.window = config_.window;
+    m.period_ps = kPeriodPs;
+    m.wave = lane_.wave;
+    report_ = format_mismatch(m);
   }
 
   void drive() {
@@ -433,7 +355,8 @@ void CosimConfig::validate() const {
 CosimResult run_cosim(const CosimConfig& config) {
   config.validate();
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  sc_core::sc_clock clock("cosim_clk", sc_time(1, SC_NS));
+  const sc_time period(static_cast<double>(kPeriodPs), sc_core::SC_PS);
+  sc_core::sc_clock clock("cosim_clk", period);
   std::vector<std::unique_ptr<Lane>> lanes;
   std::size_t running = config.modes.size();
   bool stop_all = false;
@@ -458,7 +381,7 @@ CosimResult run_cosim(const CosimConfig& config) {
   const auto t1 = std::chrono::steady_clock::now();
   CosimResult out;
   out.seconds = std::chrono::duration<double>(t1 - t0).count();
-  out.cycles = static_cast<std::uint64_t>(sc_core::sc_time_stamp() / sc_time(1, SC_NS));
+  out.cycles = static_cast<std::uint64_t>(sc_core::sc_time_stamp() / period);
   for (const auto& l : lanes) {
     l->flush();
     out.lanes.push_back(l->result());

@@ -122,12 +122,18 @@ void RtlWalkerSc::write_reg(std::uint32_t offset, std::uint64_t value) {
 }
 
 arch::regs::RegStatus RtlWalkerSc::write_reg_now(std::uint32_t offset, std::uint64_t value) {
-  if (!idle()) throw std::logic_error("RtlWalkerSc::write_reg_now: the walker is not idle");
+  bool walking = !queue_.empty() || req_driven_ || !reg_queue_.empty() || reg_driven_;
+  for (const SlotTrace& s : slots_) walking = walking || s.busy;
+  if (walking)
+    throw std::logic_error("RtlWalkerSc::write_reg_now: a walk or a register write is queued or "
+                           "in flight");
   Vwalker_top& t = *top_;
-  const bool mem_ready = t.mem_req_ready, mem_valid = t.mem_resp_valid;
+  // Queued invalidations keep their own edges: inv_valid is low for the extra one.
+  const bool mem_ready = t.mem_req_ready, mem_valid = t.mem_resp_valid, inv = t.inv_valid;
   t.clk = 0;
   t.mem_req_ready = 0;
   t.mem_resp_valid = 0;
+  t.inv_valid = 0;
   t.reg_valid = 1;
   t.reg_write = 1;
   t.reg_addr = offset & 0xff;
@@ -141,6 +147,7 @@ arch::regs::RegStatus RtlWalkerSc::write_reg_now(std::uint32_t offset, std::uint
   t.reg_write = 0;
   t.mem_req_ready = mem_ready;
   t.mem_resp_valid = mem_valid;
+  t.inv_valid = inv;
   t.eval();
   return st;
 }

@@ -78,8 +78,10 @@ class RtlWalkerSc : public sc_core::sc_module {
   void invalidate(const arch::Invalidation& inv);
   void write_reg(std::uint32_t offset, std::uint64_t value);
   // The write in zero simulated time: one clock edge of the model outside SystemC time (not in
-  // the FST, not counted in edges()). Only while idle(); throws std::logic_error otherwise.
-  // Returns the RTL's status of the write.
+  // the FST, not counted in edges()). Only while no request or register write is queued or in
+  // flight; invalidations may be queued or driven (the extra edge holds inv_valid low, so each
+  // still takes effect at its own clock edge). Throws std::logic_error otherwise. Returns the
+  // RTL's status of the write.
   arch::regs::RegStatus write_reg_now(std::uint32_t offset, std::uint64_t value);
   bool pop_response(tlm::WalkResponse& out);
   const sc_core::sc_event& response_event() const { return response_event_; }

@@ -24,7 +24,9 @@ namespace mmuvp::tb {
 //   tlm:    the SystemC platform with the loosely-timed walker (quantum keeper).
 //   cycle:  the SystemC platform with the cycle-level clocked walker (docs/walker-fsm.md).
 //   rtl:    the platform with the Verilated RTL walker.
-//   cosim:  cycle-level and RTL walkers in lockstep, compared on every request.
+//   cosim:  cycle-level and RTL walkers in lockstep, compared on every request: the platform runs
+//           with the cycle-level walker (every statistic is that of `cycle`) and the RTL follows it
+//           (tb/lockstep_walker_port.h); the first mismatch stops the run.
 enum class WalkerKind : std::uint8_t { kGolden, kTlm, kCycle, kRtl, kCosim };
 
 struct RunConfig {
@@ -101,6 +103,10 @@ struct CoreStats {
   std::uint64_t context_switches = 0;
   std::uint64_t checked_translations = 0;  // compared with the golden model (--check)
   std::uint64_t mismatches = 0;
+  // --walker cosim: walks whose RTL response equalled the cycle-level walker's (every field, the
+  // references and the response edge), and lockstep mismatches (0, or 1: the run stops there).
+  std::uint64_t cosim_compared = 0;
+  std::uint64_t cosim_mismatches = 0;
 };
 
 struct RunStats {

@@ -324,6 +324,8 @@ const std::vector<std::pair<std::string_view, std::uint64_t CoreStats::*>>& coun
       {"context_switches", &S::context_switches},
       {"checked_translations", &S::checked_translations},
       {"mismatches", &S::mismatches},
+      {"cosim_compared", &S::cosim_compared},
+      {"cosim_mismatches", &S::cosim_mismatches},
   };
   return f;
 }

@@ -1,6 +1,8 @@
 // simulate(): validation, the workload streams (one per core), and the dispatch to the golden run
-// (tb/golden_run.h) or the SystemC platform with the firmware (tb/firmware.h), the golden
-// cross-check (--check), the waveform (--wave) and progress; then RunStats from the counters.
+// (tb/golden_run.h) or the SystemC platform with the firmware (tb/firmware.h) and its walker
+// (tlm, cycle, the RTL of tb/rtl_walker_port.h, or the lockstep pair of tb/lockstep_walker_port.h),
+// the golden cross-check (--check), the waveform (--wave) and progress; then RunStats from the
+// counters.
 #include "tb/simulation.h"
 
 #include <fmt/format.h>
@@ -21,6 +23,7 @@
 #include <systemc>
 
 #include "tb/firmware.h"
+#include "tb/lockstep_walker_port.h"
 #include "tb/rtl_walker_port.h"
 #include "tlm/platform.h"
 #include "tlm/translation_checker.h"
@@ -36,7 +39,8 @@ bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// The RTL's FST of core `core`: the --wave file itself with one core, else NAME.core<N>.fst.
+// The RTL's FST of core `core` (--walker rtl or cosim): the --wave file itself with one core, else
+// NAME.core<N>.fst.
 std::string rtl_wave_of(const RunConfig& c, unsigned core) {
   if (c.wave.empty() || c.cores == 1) return c.wave;
   return fmt::format("{}.core{}.fst", c.wave.substr(0, c.wave.size() - 4), core);
@@ -57,13 +61,11 @@ void validate(const RunConfig& c) {
                                         "stream; or --trace FILE)",
                                         c.workload));
   }
-  if (c.walker == WalkerKind::kCosim)
-    throw SimulationError(
-        "--walker cosim: the platform has one memory, so the second walker would find the first "
-        "one's A/D updates; run `mmuvp cosim` for the lockstep comparison of the two walkers");
-  if (c.walker == WalkerKind::kRtl && !c.wave.empty() && !ends_with(c.wave, ".fst"))
-    throw SimulationError(fmt::format("--wave {}: with --walker rtl the waveform is the RTL's "
-                                      "FST; name a .fst file", c.wave));
+  const bool rtl = c.walker == WalkerKind::kRtl || c.walker == WalkerKind::kCosim;
+  if (rtl && !c.wave.empty() && !ends_with(c.wave, ".fst"))
+    throw SimulationError(fmt::format("--wave {}: with --walker {} the waveform is the RTL's "
+                                      "FST; name a .fst file", c.wave,
+                                      c.walker == WalkerKind::kRtl ? "rtl" : "cosim"));
   if (c.walker == WalkerKind::kGolden && c.check)
     throw SimulationError(
         "--check compares a platform walker with the golden model: not with --walker golden");
@@ -144,6 +146,8 @@ void sum_into(CoreStats& t, const CoreStats& s) {
   t.context_switches += s.context_switches;
   t.checked_translations += s.checked_translations;
   t.mismatches += s.mismatches;
+  t.cosim_compared += s.cosim_compared;
+  t.cosim_mismatches += s.cosim_mismatches;
 }
 
 double ratio(std::uint64_t a, std::uint64_t b) {
@@ -153,8 +157,10 @@ double ratio(std::uint64_t a, std::uint64_t b) {
 tlm::PlatformConfig platform_config(const RunConfig& c) {
   tlm::PlatformConfig p;
   p.cores = c.cores;
-  p.walker = c.walker == WalkerKind::kCycle ? tlm::WalkerFidelity::kCycle
-                                            : tlm::WalkerFidelity::kLooselyTimed;
+  // cosim: the cycle-level walker is the platform's (the RTL follows it: the factory below).
+  p.walker = c.walker == WalkerKind::kCycle || c.walker == WalkerKind::kCosim
+                 ? tlm::WalkerFidelity::kCycle
+                 : tlm::WalkerFidelity::kLooselyTimed;
   p.walk_slots = c.walk_slots;
   p.l2_tlb_latency = c.l2_tlb_latency;
   p.tlb = c.tlb;
@@ -197,24 +203,39 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
                                     const ProgressFn& progress, std::string* first_mismatch,
                                     double& sim_seconds) {
   setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);
+  // --walker cosim: what the lockstep ports share (outlives the platform, which owns them).
+  LockstepMonitor lockstep;
   std::unique_ptr<tlm::Platform> platform;
   // The RTL walker's escape filter is reloaded from the VM's escaped frames (rtl_walker_port.h);
   // the firmware that knows them is built after the platform.
   Firmware* firmware_of_run = nullptr;
+  const auto escaped_frames = [&firmware_of_run] {
+    std::vector<std::uint64_t> frames;
+    if (firmware_of_run != nullptr && firmware_of_run->setup() != nullptr &&
+        firmware_of_run->setup()->vm())
+      for (const std::uint64_t f : firmware_of_run->setup()->vm()->escaped_frames())
+        frames.push_back(f);
+    return frames;
+  };
   tlm::PlatformConfig pc = platform_config(config);
   if (config.walker == WalkerKind::kRtl) {
-    pc.walker_factory = [&config, &firmware_of_run](const tlm::WalkerSetup& setup) {
+    pc.walker_factory = [&config, escaped_frames](const tlm::WalkerSetup& setup) {
       RtlWalkerPortOptions o;
       o.fst_path = rtl_wave_of(config, setup.core);
-      o.escaped_frames = [&firmware_of_run] {
-        std::vector<std::uint64_t> frames;
-        if (firmware_of_run != nullptr && firmware_of_run->setup() != nullptr &&
-            firmware_of_run->setup()->vm())
-          for (const std::uint64_t f : firmware_of_run->setup()->vm()->escaped_frames())
-            frames.push_back(f);
-        return frames;
-      };
+      o.escaped_frames = escaped_frames;
       return make_rtl_walker(setup, o);
+    };
+  } else if (config.walker == WalkerKind::kCosim) {
+    const std::string where =
+        fmt::format("{}, {}", arch::to_string(config.mode),
+                    config.trace.empty() ? config.workload : "trace " + config.trace);
+    pc.walker_factory = [&config, &lockstep, escaped_frames,
+                         where](const tlm::WalkerSetup& setup) {
+      LockstepWalkerOptions o;
+      o.fst_path = rtl_wave_of(config, setup.core);
+      o.escaped_frames = escaped_frames;
+      o.where = where;
+      return make_lockstep_walker(setup, o, lockstep);
     };
   }
   try {
@@ -259,7 +280,8 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
       },
       /*tlb_hits=*/checker != nullptr);
   sc_core::sc_trace_file* vcd = nullptr;
-  if (!config.wave.empty() && config.walker != WalkerKind::kRtl) {  // rtl: the RTL's own FST
+  const bool rtl_wave = config.walker == WalkerKind::kRtl || config.walker == WalkerKind::kCosim;
+  if (!config.wave.empty() && !rtl_wave) {  // rtl, cosim: the RTL's own FST
     std::string base = config.wave;
     if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0)
       base.resize(base.size() - 4);
@@ -283,7 +305,12 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
                     end - (firmware.ready() ? firmware.started_at() : start))
                     .count();
   if (vcd != nullptr) sc_core::sc_close_vcd_trace_file(vcd);
-  if (!firmware.error().empty()) throw SimulationError(firmware.error());
+  // A lockstep mismatch stopped the run: it is the news, whatever the firmware had reached.
+  if (lockstep.failed()) {
+    if (first_mismatch != nullptr) *first_mismatch = lockstep.report();
+  } else if (!firmware.error().empty()) {
+    throw SimulationError(firmware.error());
+  }
   if (!firmware.ready()) throw SimulationError("the firmware did not finish its setup");
 
   std::vector<CoreStats> out;
@@ -305,8 +332,13 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
     s.ntlb_hits = platform->ntlb_counters(c).hits;
     s.vm_exits = firmware.vm_exits(c);
     s.context_switches = firmware.context_switches(c);
+    s.cosim_compared = lockstep.compared(c);
     done += s.accesses;
     out.push_back(s);
+  }
+  if (lockstep.failed()) {
+    out.at(lockstep.failed_core()).cosim_mismatches = 1;  // the first and only: the run stopped
+    return out;
   }
   if (progress) progress(done, config.accesses * config.cores);
   if (checker && first_mismatch != nullptr) *first_mismatch = checker->first_mismatch();

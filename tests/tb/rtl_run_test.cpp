@@ -118,10 +118,6 @@ TEST(RtlRun, WhatTheRtlCannotRunIsAOneLineError) {
   EXPECT_EQ(slots.code, 2) << slots.err;
   EXPECT_EQ(slots.err_lines().size(), 1u) << slots.err;
   EXPECT_NE(slots.err.find("built with 2 slots"), std::string::npos) << slots.err;
-  const Output cosim = run_mmuvp(dir, "run --walker cosim --accesses 100");
-  EXPECT_EQ(cosim.code, 2) << cosim.err;
-  EXPECT_EQ(cosim.err_lines().size(), 1u) << cosim.err;
-  EXPECT_NE(cosim.err.find("mmuvp cosim"), std::string::npos) << cosim.err;
   const Output vcd = run_mmuvp(dir, "run --walker rtl --accesses 100 --wave " + dir.file("w.vcd"));
   EXPECT_EQ(vcd.code, 2) << vcd.err;
   EXPECT_NE(vcd.err.find(".fst"), std::string::npos) << vcd.err;
