@@ -8,14 +8,13 @@
 
 #include "arch/escape_filter.h"
 #include "arch/mmu_regs.h"
+#include "tb/rtl_register_mirror.h"
 #include "tb/rtl_walker_sc.h"
 #include "tlm/mem_port_bridge.h"
 
 namespace mmuvp::tb {
 
 namespace {
-
-namespace regs = arch::regs;
 
 // walker_top's parameters as Verilated (rtl/CMakeLists.txt builds the defaults).
 constexpr unsigned kRtlSlots = 2;
@@ -43,8 +42,11 @@ class RtlWalkerPort final : public sc_core::sc_module, public tlm::WalkerPort {
         wires_(std::string(basename()) + "_mem"),
         rtl_("rtl", RtlWalkerScConfig{0, 1, o.fst_path, s.clock_period}),
         bridge_("bridge", bridge_config(s)),
-        shadow_filter_(kRtlFilterBits, kRtlFilterHashes),
-        escaped_frames_(o.escaped_frames) {
+        mirror_(std::string(basename()),
+                [this](std::uint32_t offset, std::uint64_t value) {
+                  return rtl_.write_reg_now(offset, value);
+                },
+                o.escaped_frames) {
     rtl_.clk(clk_);
     bridge_.clk(clk_);
     wires_.bind_walker(rtl_);
@@ -56,9 +58,7 @@ class RtlWalkerPort final : public sc_core::sc_module, public tlm::WalkerPort {
       sc_core::wait(delay);
       delay = sc_core::SC_ZERO_TIME;
     }
-    // The previous walk's response was taken at an edge; the queues drain by the next one.
-    while (!rtl_.idle()) sc_core::wait(rtl_.response_event() | clk_.posedge_event());
-    program(request.ctx);
+    mirror_.program(request.ctx);  // zero time: no walk of this core is in flight
     rtl_.submit(request);
     for (;;) {
       sc_core::wait(rtl_.response_event());
@@ -81,85 +81,12 @@ class RtlWalkerPort final : public sc_core::sc_module, public tlm::WalkerPort {
   }
 
  private:
-  void write(std::uint32_t offset, std::uint64_t value) {
-    const regs::RegStatus st = rtl_.write_reg_now(offset, value);
-    if (st != regs::RegStatus::kOk)
-      throw std::runtime_error(fmt::format("{}: the RTL register block refused {:#x} = {:#x}: {}",
-                                           name(), offset, value, regs::to_string(st)));
-  }
-
-  // Writes the registers whose committed value differs from `c` (the first call writes all).
-  void program(const arch::TranslationContext& c) {
-    const bool all = !programmed_;
-    const arch::TranslationContext& p = ctx_;
-    if (c.maxphyaddr != kRtlMaxPhyAddr)
-      throw std::runtime_error(fmt::format("{}: MAXPHYADDR {}: the RTL walker is built for {}",
-                                           name(), c.maxphyaddr, kRtlMaxPhyAddr));
-    if (all || c.ad_updates != p.ad_updates)
-      write(regs::kConfig, regs::put(regs::field::kConfigAd, c.ad_updates ? 1 : 0) |
-                               regs::put(regs::field::kConfigMaxPhy, kRtlMaxPhyAddr));
-    if (all || c.mode != p.mode) write(regs::kMode, static_cast<std::uint64_t>(c.mode));
-    if (all || c.cr3 != p.cr3) write(regs::kCr3, c.cr3);
-    if (all || c.pcid != p.pcid) write(regs::kPcid, c.pcid);
-    if (all || c.eptp != p.eptp) write(regs::kEptp, c.eptp);
-    if (all || c.vmid != p.vmid) write(regs::kVmid, c.vmid);
-    const bool guest = all || !same(c.guest_seg, p.guest_seg);
-    const bool vmm = all || !same(c.vmm_seg, p.vmm_seg);
-    if (guest) {
-      write(regs::kBaseG, c.guest_seg.base);
-      write(regs::kLimitG, c.guest_seg.limit);
-      write(regs::kOffsetG, c.guest_seg.offset);
-    }
-    if (vmm) {
-      write(regs::kBaseV, c.vmm_seg.base);
-      write(regs::kLimitV, c.vmm_seg.limit);
-      write(regs::kOffsetV, c.vmm_seg.offset);
-    }
-    if (guest || vmm)
-      write(regs::kSegCommit, regs::put(regs::field::kCommitGuest, guest ? 1 : 0) |
-                                  regs::put(regs::field::kCommitVmm, vmm ? 1 : 0));
-    program_filter(c.filter);
-    ctx_ = c;
-    programmed_ = true;
-  }
-
-  static bool same(const arch::Segment& a, const arch::Segment& b) {
-    return a.base == b.base && a.limit == b.limit && a.offset == b.offset;
-  }
-
-  void program_filter(const arch::EscapeFilter* f) {
-    const bool want_empty = f == nullptr || f->empty();
-    if (want_empty ? shadow_filter_.empty()
-                   : (!shadow_filter_.empty() && shadow_filter_.words() == f->words()))
-      return;
-    if (f != nullptr && (f->bits() != kRtlFilterBits || f->hashes() != kRtlFilterHashes))
-      throw std::runtime_error(fmt::format("{}: escape filter m={} k={}: the RTL walker is built "
-                                           "with m={} k={}", name(), f->bits(), f->hashes(),
-                                           kRtlFilterBits, kRtlFilterHashes));
-    write(regs::kFilterCtrl, regs::put(regs::field::kFilterClear, 1));
-    shadow_filter_.clear();
-    if (!want_empty && escaped_frames_) {
-      for (const std::uint64_t frame : escaped_frames_()) {
-        if (f->maybe_contains(frame)) {  // frames the MMU's filter holds (a subset suffices)
-          write(regs::kFilterAdd, frame);
-          shadow_filter_.add(frame);
-        }
-      }
-    }
-    if (want_empty ? !shadow_filter_.empty() : shadow_filter_.words() != f->words())
-      throw std::runtime_error(fmt::format("{}: the RTL's escape filter cannot be made equal to "
-                                           "the MMU's from the escaped frames", name()));
-  }
-
   sc_core::sc_clock clk_;
   tlm::MemPortSignals wires_;
   RtlWalkerSc rtl_;
   tlm::MemPortBridge bridge_;
+  RtlRegisterMirror mirror_;
   tlm::WalkResponse response_;
-  arch::TranslationContext ctx_;  // what the RTL's registers hold
-  bool programmed_ = false;
-  arch::EscapeFilter shadow_filter_;  // what the RTL's filter holds
-  std::function<std::vector<std::uint64_t>()> escaped_frames_;
 };
 
 }  // namespace

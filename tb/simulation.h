@@ -24,7 +24,9 @@ using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 // Throws SimulationError for bad configurations. With config.check, a mismatch against the golden
 // model does not throw: it is counted (CoreStats::mismatches) and the first one is reported in
-// `first_mismatch`.
+// `first_mismatch`. Likewise with --walker cosim, a lockstep mismatch between the cycle-level
+// walker and the RTL stops the run without throwing: it is counted (cosim_mismatches) and its
+// report returned in `first_mismatch`.
 RunStats simulate(const RunConfig& config, const ProgressFn& progress = {},
                   std::string* first_mismatch = nullptr);
 
