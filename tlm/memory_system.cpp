@@ -130,15 +130,9 @@ void MemorySystem::b_transport(unsigned p, tlm_generic_payload& trans, sc_core::
   ++(write ? c.writes : c.reads);
   c.set_bits += set_bits ? 1 : 0;
 
-  if (CacheHierarchy* caches = port_caches_[p]) {
-    if (!data) entry_access(trans, set_bits);
-    const CacheAccess a =
-        caches->access(trans.get_address(), write, data ? Requester::kData : Requester::kWalker);
-    c.cycles += a.latency;
-    delay += level_delay_[static_cast<unsigned>(a.level)];
-  } else {
-    entry_access(trans, set_bits);
-  }
+  if (!data) entry_access(trans, set_bits);
+  if (port_caches_[p] != nullptr)
+    return timed_by_caches(p, trans, delay, write, data ? Requester::kData : Requester::kWalker);
   trans.set_dmi_allowed(false);
   trans.set_response_status(::tlm::TLM_OK_RESPONSE);
 }

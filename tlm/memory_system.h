@@ -137,12 +137,7 @@ class MemorySystem : public sc_core::sc_module {
         limit_ - a >= len) {
       MemPortCounters& c = counters_[p];
       ++(write ? c.writes : c.reads);
-      const CacheAccess r = port_caches_[p]->access(a, write, Requester::kData);
-      c.cycles += r.latency;
-      delay += level_delay_[static_cast<unsigned>(r.level)];
-      trans.set_dmi_allowed(false);
-      trans.set_response_status(::tlm::TLM_OK_RESPONSE);
-      return;
+      return timed_by_caches(p, trans, delay, write, Requester::kData);
     }
     b_transport(p, trans, delay);
   }
@@ -157,17 +152,21 @@ class MemorySystem : public sc_core::sc_module {
         trans.get_data_length() == kEntryBytes && trans.get_streaming_width() == kEntryBytes &&
         trans.get_byte_enable_ptr() == nullptr && (a & (kEntryBytes - 1)) == 0 && a < limit_ &&
         limit_ - a >= kEntryBytes && data != nullptr) {
-      MemPortCounters& c = counters_[p];
-      ++c.reads;
+      ++counters_[p].reads;
       read_entry(a, data);
-      const CacheAccess r = port_caches_[p]->access(a, false, Requester::kWalker);
-      c.cycles += r.latency;
-      delay += level_delay_[static_cast<unsigned>(r.level)];
-      trans.set_dmi_allowed(false);
-      trans.set_response_status(::tlm::TLM_OK_RESPONSE);
-      return;
+      return timed_by_caches(p, trans, delay, false, Requester::kWalker);
     }
     b_transport(p, trans, delay);
+  }
+  // The end of a successful access on a core's port: the cache model's latency counted and
+  // annotated, and the OK response.
+  void timed_by_caches(unsigned p, ::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay,
+                       bool write, Requester who) {
+    const CacheAccess r = port_caches_[p]->access(trans.get_address(), write, who);
+    counters_[p].cycles += r.latency;
+    delay += level_delay_[static_cast<unsigned>(r.level)];
+    trans.set_dmi_allowed(false);
+    trans.set_response_status(::tlm::TLM_OK_RESPONSE);
   }
   // The 8-byte entry at the aligned `pa` into `out` (zeros where memory was never written).
   void read_entry(std::uint64_t pa, unsigned char* out) {

@@ -14,10 +14,8 @@ target_compile_definitions(tb_cosim_bug_tests PRIVATE MMUVP_COSIM_BUG)
 
 # `mmuvp run --walker rtl` end to end (tb/rtl_walker_port.h): a checked nested run without
 # mismatch and with the cycle-level walker's counters, the RTL's FST read back, refusals.
-mmuvp_test(tb_rtl_run_tests
+mmuvp_test(tb_rtl_run_tests EXE
   SOURCES rtl_run_test.cpp
   LIBS mmuvp_report nlohmann_json::nlohmann_json fmt::fmt
   LABELS tb rtl
   TIMEOUT 300)
-target_compile_definitions(tb_rtl_run_tests PRIVATE MMUVP_EXE="$<TARGET_FILE:mmuvp>")
-add_dependencies(tb_rtl_run_tests mmuvp)

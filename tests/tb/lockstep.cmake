@@ -3,13 +3,11 @@
 # switches, escaped frames, A/D updates, each with zero mismatches and the statistics of
 # --walker cycle; and in process against the RTL with the injected bug (mmuvp_sim_bug), which the
 # lockstep must catch.
-mmuvp_test(tb_lockstep_run_tests
+mmuvp_test(tb_lockstep_run_tests EXE
   SOURCES lockstep_run_test.cpp
   LIBS mmuvp_report nlohmann_json::nlohmann_json fmt::fmt
   LABELS tb rtl
   TIMEOUT 300)
-target_compile_definitions(tb_lockstep_run_tests PRIVATE MMUVP_EXE="$<TARGET_FILE:mmuvp>")
-add_dependencies(tb_lockstep_run_tests mmuvp)
 
 mmuvp_test(tb_lockstep_bug_tests SYSTEMC
   SOURCES lockstep_bug_test.cpp

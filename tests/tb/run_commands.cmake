@@ -9,10 +9,8 @@ mmuvp_test(tb_run_report_tests
   LABELS tb)
 
 # Runs the built executable: its path comes in as MMUVP_EXE. The success cases need simulate().
-mmuvp_test(tb_run_cli_tests
+mmuvp_test(tb_run_cli_tests EXE
   SOURCES run_cli_test.cpp eval_cli_test.cpp
   LIBS mmuvp_report nlohmann_json::nlohmann_json fmt::fmt
   LABELS tb
   TIMEOUT 300)
-target_compile_definitions(tb_run_cli_tests PRIVATE MMUVP_EXE="$<TARGET_FILE:mmuvp>")
-add_dependencies(tb_run_cli_tests mmuvp)
