@@ -4,14 +4,20 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "Vwalker_top.h"
+#include "Vwalker_top__Syms.h"  // every module class of the model (the slot's, if not inlined)
 #include "Vwalker_top___024root.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
+#ifdef MMUVP_RTL_COVERAGE
+#include "verilated_cov.h"
+#endif
 #pragma GCC diagnostic pop
 
 #include "tb/rtl_walker_sc.h"
 
+#include <fstream>
 #include <stdexcept>
+#include <type_traits>
 
 #include "arch/pte.h"
 #include "tb/rtl_response.h"
@@ -26,20 +32,36 @@ constexpr unsigned kMaxStallPercent = 90;
 
 // Slot i's state register (walk_slot.state_q, encoded as tlm::WState), by the name Verilator gives
 // it in walker_top's generate block of each slot (in the injected-bug build, walker_top is the
-// instance u_walker of the wrapper walker_top_bug).
+// instance u_walker of the wrapper walker_top_bug). Verilator either inlines the slot module into
+// the root (a member PATH__DOT__state_q) or keeps it a submodule (a member __PVT__PATH pointing to
+// the slot's class, field __PVT__state_q), by its own size heuristics: the coverage build, whose
+// slot carries the coverage counters, keeps it. SlotStateN reads whichever the model has.
+#define MMUVP_SLOT_STATE_READER(name, path)                                              \
+  template <typename Root, typename = void>                                              \
+  struct name {                                                                          \
+    static unsigned get(const Root& r) { return r.__PVT__##path->__PVT__state_q; }       \
+  };                                                                                     \
+  template <typename Root>                                                               \
+  struct name<Root, std::void_t<decltype(Root::path##__DOT__state_q)>> {                 \
+    static unsigned get(const Root& r) { return r.path##__DOT__state_q; }                \
+  };
 #ifdef MMUVP_RTL_BUG_WRAPPER
-#define MMUVP_SLOT_STATE(r, i) \
-  (r).walker_top_bug__DOT__u_walker__DOT__gen_slot__BRA__##i##__KET____DOT__u_slot__DOT__state_q
+MMUVP_SLOT_STATE_READER(SlotState0,
+                        walker_top_bug__DOT__u_walker__DOT__gen_slot__BRA__0__KET____DOT__u_slot)
+MMUVP_SLOT_STATE_READER(SlotState1,
+                        walker_top_bug__DOT__u_walker__DOT__gen_slot__BRA__1__KET____DOT__u_slot)
 #else
-#define MMUVP_SLOT_STATE(r, i) \
-  (r).walker_top__DOT__gen_slot__BRA__##i##__KET____DOT__u_slot__DOT__state_q
+MMUVP_SLOT_STATE_READER(SlotState0, walker_top__DOT__gen_slot__BRA__0__KET____DOT__u_slot)
+MMUVP_SLOT_STATE_READER(SlotState1, walker_top__DOT__gen_slot__BRA__1__KET____DOT__u_slot)
 #endif
+#undef MMUVP_SLOT_STATE_READER
+
 tlm::WState slot_state(const Vwalker_top& t, unsigned i) {
   static_assert(kSlots == 2, "one state register name per slot");
-  const Vwalker_top___024root& r = *t.rootp;
-  return static_cast<tlm::WState>(i == 0 ? MMUVP_SLOT_STATE(r, 0) : MMUVP_SLOT_STATE(r, 1));
+  using Root = Vwalker_top___024root;
+  const Root& r = *t.rootp;
+  return static_cast<tlm::WState>(i == 0 ? SlotState0<Root>::get(r) : SlotState1<Root>::get(r));
 }
-#undef MMUVP_SLOT_STATE
 
 // Time of the current instant in ps (the FST's unit).
 std::uint64_t now_ps() {
@@ -168,6 +190,26 @@ bool RtlWalkerSc::idle() const {
 
 void RtlWalkerSc::flush_trace() {
   if (fst_) fst_->flush();
+}
+
+bool RtlWalkerSc::coverage_build() {
+#ifdef MMUVP_RTL_COVERAGE
+  return true;
+#else
+  return false;
+#endif
+}
+
+void RtlWalkerSc::write_coverage(const std::string& path) const {
+#ifdef MMUVP_RTL_COVERAGE
+  // Verilator ends the process when it cannot open the file: check first.
+  if (!std::ofstream(path, std::ios::trunc))
+    throw std::runtime_error("cannot write the coverage file " + path);
+  ctx_->coveragep()->write(path.c_str());
+#else
+  throw std::logic_error("RtlWalkerSc::write_coverage(" + path +
+                         "): the RTL walker of this build has no coverage (mmuvp_rtl_walker_cov)");
+#endif
 }
 
 void RtlWalkerSc::on_clock() {

@@ -23,6 +23,8 @@
 // Counters (tlm::WalkerStats, as tlm::CycleWalker counts them): per taken response its count();
 // per cycle, from the slots' state registers, slots_busy_cycles, port_wait_cycles, and the PWC
 // and nested-TLB lookups (a cycle in W_PWC / W_NTLB is one lookup); hits from the responses.
+//
+// Over the coverage build of the RTL, write_coverage() saves the model's Verilator coverage.
 #pragma once
 #include <systemc>
 
@@ -101,6 +103,14 @@ class RtlWalkerSc : public sc_core::sc_module {
   // The FST being written ("" if none); flushed on request (e.g. before a report).
   const std::string& fst_path() const { return config_.fst_path; }
   void flush_trace();
+
+  // True in the build over the coverage-instrumented RTL (mmuvp_rtl_walker_cov, compiled with
+  // MMUVP_RTL_COVERAGE): line, toggle and cover-point counts since construction.
+  static bool coverage_build();
+  // Writes the model's Verilator coverage (its own VerilatedContext's) to `path`, replacing it.
+  // Throws std::logic_error outside the coverage build, std::runtime_error if `path` cannot be
+  // written.
+  void write_coverage(const std::string& path) const;
 
  private:
   struct Queued {
