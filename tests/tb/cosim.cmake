@@ -3,12 +3,12 @@
 mmuvp_test(tb_cosim_tests SYSTEMC
   SOURCES cosim_test.cpp
   LIBS mmuvp_cosim
-  LABELS tb rtl
+  LABELS rtl tb
   TIMEOUT 300)
 mmuvp_test(tb_cosim_bug_tests SYSTEMC
   SOURCES cosim_test.cpp
   LIBS mmuvp_cosim_bug
-  LABELS tb rtl
+  LABELS rtl tb
   TIMEOUT 300)
 target_compile_definitions(tb_cosim_bug_tests PRIVATE MMUVP_COSIM_BUG)
 
@@ -17,5 +17,5 @@ target_compile_definitions(tb_cosim_bug_tests PRIVATE MMUVP_COSIM_BUG)
 mmuvp_test(tb_rtl_run_tests EXE
   SOURCES rtl_run_test.cpp
   LIBS mmuvp_report nlohmann_json::nlohmann_json fmt::fmt
-  LABELS tb rtl
+  LABELS rtl tb
   TIMEOUT 300)

@@ -6,11 +6,11 @@
 mmuvp_test(tb_lockstep_run_tests EXE
   SOURCES lockstep_run_test.cpp
   LIBS mmuvp_report nlohmann_json::nlohmann_json fmt::fmt
-  LABELS tb rtl
+  LABELS rtl tb
   TIMEOUT 300)
 
 mmuvp_test(tb_lockstep_bug_tests SYSTEMC
   SOURCES lockstep_bug_test.cpp
   LIBS mmuvp_sim_bug fmt::fmt
-  LABELS tb rtl
+  LABELS rtl tb
   TIMEOUT 300)
