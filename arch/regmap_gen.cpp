@@ -444,39 +444,53 @@ InvOperands probe_inv_operands(InvOp op) {
 
 // Elaboration-time checks of the package's consistency. The module is never instantiated; it also
 // gives `verilator --lint-only` of this file alone the top module it needs (an RTL build names its
-// own top). Its name differs from the file's, hence the DECLFILENAME waiver.
+// own top). Its name differs from the file's, hence the DECLFILENAME waiver. It names the package's
+// constants by scope (`mmu_regs_pkg::X`): Yosys 0.23 reads no `import`.
 void emit_check_module(std::string& s) {
   auto out = std::back_inserter(s);
+  const std::string p = fmt::format("{}::", kSvPackage);
   s += "\n// Elaboration-time checks of the package (never instantiated; also the top module that\n"
        "// a lint-only run of this file needs).\n"
        "/* verilator lint_off DECLFILENAME */\n";
-  fmt::format_to(out, "module {}_check;\n  import {}::*;\n\n", kSvPackage, kSvPackage);
-  s += "  if ((1 << RegAddrWidth) != RegWindowBytes) begin : gen_window\n"
-       "    $error(\"RegAddrWidth does not match RegWindowBytes\");\n"
-       "  end\n";
+  fmt::format_to(out, "module {}_check;\n", kSvPackage);
+  fmt::format_to(out,
+                 "  localparam int unsigned AddrBits = {0}RegAddrWidth;\n"
+                 "  localparam logic [{0}RegCount*AddrBits-1:0] Offsets = {0}RegOffsets;\n\n",
+                 p);
+  fmt::format_to(out,
+                 "  if ((1 << AddrBits) != {0}RegWindowBytes) begin : gen_window\n"
+                 "    $error(\"RegAddrWidth does not match RegWindowBytes\");\n"
+                 "  end\n",
+                 p);
   for (const EnumType* t : all_enums()) {
     if (t->field == nullptr) continue;
     const std::string stem = field_stem(*t->field);
+    // The width of an enum constant is its type's.
     fmt::format_to(out,
-                   "  if ($bits({}) != {}Width) begin : gen_{}_width\n"
-                   "    $error(\"{} is not as wide as {}\");\n"
+                   "  if ($bits({0}{1}) != {0}{2}Width)\n"
+                   "  begin : gen_{3}_width\n"
+                   "    $error(\"{3} is not as wide as {4}\");\n"
                    "  end\n",
-                   t->sv, stem, t->sv, t->sv, t->where);
+                   p, t->sv_name(t->values.front().value), stem, t->sv, t->where);
   }
-  s += "  if (FilterDefaultHashes > FilterMaxHashes ||\n"
-       "      FilterDefaultBits > (1 << FilterMaxIndexBits)) begin : gen_filter\n"
-       "    $error(\"default escape filter parameters out of range\");\n"
-       "  end\n"
-       "  for (genvar i = 0; i < RegCount; i++) begin : gen_reg\n"
-       "    if (32'(RegOffsets[i]) % (RegDataWidth / 8) != 0) begin : gen_align\n"
-       "      $error(\"register %0d: offset not 8-byte aligned\", i);\n"
-       "    end\n"
-       "    for (genvar j = i + 1; j < RegCount; j++) begin : gen_pair\n"
-       "      if (RegOffsets[i] == RegOffsets[j]) begin : gen_unique\n"
-       "        $error(\"registers %0d and %0d share an offset\", i, j);\n"
-       "      end\n"
-       "    end\n"
-       "  end\n";
+  fmt::format_to(out,
+                 "  if ({0}FilterDefaultHashes > {0}FilterMaxHashes ||\n"
+                 "      {0}FilterDefaultBits > (1 << {0}FilterMaxIndexBits)) begin : gen_filter\n"
+                 "    $error(\"default escape filter parameters out of range\");\n"
+                 "  end\n"
+                 "  for (genvar i = 0; i < {0}RegCount; i++) begin : gen_reg\n"
+                 "    if (32'(Offsets[i*AddrBits +: AddrBits]) % ({0}RegDataWidth / 8) != 0)\n"
+                 "    begin : gen_align\n"
+                 "      $error(\"register %0d: offset not 8-byte aligned\", i);\n"
+                 "    end\n"
+                 "    for (genvar j = i + 1; j < {0}RegCount; j++) begin : gen_pair\n"
+                 "      if (Offsets[i*AddrBits +: AddrBits] == Offsets[j*AddrBits +: AddrBits])\n"
+                 "      begin : gen_unique\n"
+                 "        $error(\"registers %0d and %0d share an offset\", i, j);\n"
+                 "      end\n"
+                 "    end\n"
+                 "  end\n",
+                 p);
   fmt::format_to(out, "endmodule : {}_check\n", kSvPackage);
   s += "/* verilator lint_on DECLFILENAME */\n";
 }
@@ -502,7 +516,8 @@ std::string generate_sv() {
        "// The MMU register map (SPEC §4) for the RTL: register offsets, reset values and field\n"
        "// positions, the STATUS codes, INV_CMD operations, translation modes and fault\n"
        "// encodings, and the escape filter's H3 rows. docs/register-map.md states the rules.\n"
-       "// Regenerate both with\n";
+       "// Yosys 0.23 reads this file too (scripts/rtl-area.sh): array constants are flat\n"
+       "// vectors, and nothing here needs an `import`. Regenerate both with\n";
   fmt::format_to(out, "//   {}\n\n", kRegenerate);
   fmt::format_to(out, "package {};\n\n", kSvPackage);
   s += "  // A package of constants: each design uses only some of them.\n"
@@ -524,11 +539,11 @@ std::string generate_sv() {
                        offset_type, fmt::format("Reg{}Offset", camel(r.name)),
                        fmt::format("{}'h{:0{}x}", addr_bits, r.offset, (addr_bits + 3) / 4), ""});
   emit_params(s, offsets);
-  s += "  // Every offset, in the order above.\n";
-  fmt::format_to(out, "  localparam {} RegOffsets [RegCount] = '{{\n", offset_type);
-  for (std::size_t i = 0; i < regs::kRegisters.size(); ++i)
-    fmt::format_to(out, "    Reg{}Offset{}\n", camel(regs::kRegisters[i].name),
-                   i + 1 < regs::kRegisters.size() ? "," : "");
+  s += "  // Every offset: register r of the list above at bits [r*RegAddrWidth +: RegAddrWidth],\n"
+       "  // so the concatenation lists them last first.\n";
+  s += "  localparam logic [RegCount*RegAddrWidth-1:0] RegOffsets = {\n";
+  for (std::size_t i = regs::kRegisters.size(); i-- > 0;)
+    fmt::format_to(out, "    Reg{}Offset{}\n", camel(regs::kRegisters[i].name), i > 0 ? "," : "");
   s += "  };\n";
 
   emit_section(s, "reset values (FILTER_CTRL, CONFIG: default m, k, MAXPHYADDR)");
@@ -574,20 +589,23 @@ std::string generate_sv() {
   });
   static_assert(sizeof(kH3Rows[0][0]) * 8 == kFilterMaxIndexBits, "H3 row width");
   constexpr unsigned kPerLine = 8;
-  s += "  // H3 hash i of frame x: XOR of FilterH3Rows[i][j] over the set bits j of x,\n"
-       "  // truncated to log2(m) bits. The rows are the splitmix64 stream of FilterH3Seed.\n";
-  fmt::format_to(out,
-                 "  localparam logic [{}:0] FilterH3Rows [FilterMaxHashes][FilterKeyBits] = '{{\n",
-                 kFilterMaxIndexBits - 1);
-  for (std::size_t i = 0; i < kH3Rows.size(); ++i) {
-    fmt::format_to(out, "    // hash {}\n    '{{\n", i);
+  s += "  // H3 hash i of frame x: XOR of row j of hash i over the set bits j of x, truncated to\n"
+       "  // log2(m) bits. Row j of hash i is\n"
+       "  //   FilterH3Rows[(i*FilterKeyBits + j)*FilterMaxIndexBits +: FilterMaxIndexBits],\n"
+       "  // so the concatenation lists the last row of the last hash first. The rows are the\n"
+       "  // splitmix64 stream of FilterH3Seed.\n";
+  s += "  localparam logic [FilterMaxHashes*FilterKeyBits*FilterMaxIndexBits-1:0] "
+       "FilterH3Rows = {\n";
+  for (std::size_t i = kH3Rows.size(); i-- > 0;) {
     const auto& row = kH3Rows[i];
-    for (std::size_t j = 0; j < row.size(); ++j) {
-      if (j % kPerLine == 0) s += "      ";
+    fmt::format_to(out, "    // hash {}, rows {}..0\n", i, row.size() - 1);
+    for (std::size_t n = 0; n < row.size(); ++n) {
+      const std::size_t j = row.size() - 1 - n;
+      if (n % kPerLine == 0) s += "    ";
       fmt::format_to(out, "{}'h{:04x}", kFilterMaxIndexBits, row[j]);
-      if (j + 1 < row.size()) s += (j % kPerLine == kPerLine - 1) ? ",\n" : ", ";
+      if (j > 0 || i > 0) s += ',';
+      s += (n % kPerLine == kPerLine - 1 || j == 0) ? "\n" : " ";
     }
-    fmt::format_to(out, "\n    }}{}\n", i + 1 < kH3Rows.size() ? "," : "");
   }
   s += "  };\n";
   s += "\n  /* verilator lint_on UNUSEDPARAM */\n";

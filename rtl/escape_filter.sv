@@ -1,37 +1,40 @@
 // The escape filter (SPEC §3): a Bloom filter of M bits with K H3 hashes over gPA frame numbers.
-// Hash i of frame x is the XOR of FilterH3Rows[i][j] over the set bits j of x (the rows of
+// Hash i of frame x is the XOR of row j of hash i over the set bits j of x (FilterH3Rows of
 // mmu_regs_pkg, generated from the C++ seed kH3Seed), truncated to log2(M) bits: the same
 // function as arch/escape_filter.h. CLEAR empties it; ADD sets the K bits of a frame and counts
 // it; each of the Q query ports answers "maybe contains" combinationally from the current bits.
-module escape_filter
-  import mmu_regs_pkg::*;
-#(
-  parameter int unsigned M = FilterDefaultBits,    // bits, a power of two in [2, 2^16]
-  parameter int unsigned K = FilterDefaultHashes,  // hashes, 1..8
-  parameter int unsigned Q = 2                     // query ports
+// Yosys reads this file (see walk_seg_pkg.sv for the subset of SystemVerilog that allows).
+module escape_filter #(
+  parameter int unsigned M = mmu_regs_pkg::FilterDefaultBits,    // bits, power of 2 in [2, 2^16]
+  parameter int unsigned K = mmu_regs_pkg::FilterDefaultHashes,  // hashes, 1..8
+  parameter int unsigned Q = 2                                   // query ports
 ) (
-  input  logic                                  clk_i,
-  input  logic                                  rst_ni,
-  input  logic                                  clear_i,
-  input  logic                                  add_i,
-  input  logic [FilterKeyBits-1:0]              add_frame_i,
-  input  logic [Q-1:0][FilterKeyBits-1:0]       query_frame_i,
-  output logic [Q-1:0]                          query_hit_o,
-  output logic                                  empty_o,
-  output logic [31:0]                           added_o
+  input  logic                                     clk_i,
+  input  logic                                     rst_ni,
+  input  logic                                     clear_i,
+  input  logic                                     add_i,
+  input  logic [mmu_regs_pkg::FilterKeyBits-1:0]   add_frame_i,
+  // query port q: bits [q*FilterKeyBits +: FilterKeyBits]
+  input  logic [Q*mmu_regs_pkg::FilterKeyBits-1:0] query_frame_i,
+  output logic [Q-1:0]                             query_hit_o,
+  output logic                                     empty_o,
+  output logic [31:0]                              added_o
 );
+  localparam int unsigned KeyBits   = mmu_regs_pkg::FilterKeyBits;
+  localparam int unsigned RowBits   = mmu_regs_pkg::FilterMaxIndexBits;
   localparam int unsigned IndexBits = $clog2(M);
 
   logic [M-1:0] bits_d, bits_q;
   logic [31:0]  added_d, added_q;
 
-  function automatic logic [IndexBits-1:0] h3(logic [2:0] i, logic [FilterKeyBits-1:0] key);
-    logic [15:0] h;
+  // Hash i of a frame: the XOR of row j of hash i over the set bits j of the key.
+  function automatic logic [IndexBits-1:0] h3(input int unsigned i, input logic [KeyBits-1:0] key);
+    logic [RowBits-1:0] h;
     h = '0;
-    for (int unsigned j = 0; j < FilterKeyBits; j++) begin
-      if (key[j]) h ^= FilterH3Rows[i][j];
+    for (int unsigned j = 0; j < KeyBits; j++) begin
+      if (key[j]) h = h ^ mmu_regs_pkg::FilterH3Rows[(i * KeyBits + j) * RowBits +: RowBits];
     end
-    return h[IndexBits-1:0];
+    h3 = h[IndexBits-1:0];
   endfunction
 
   always_comb begin
@@ -41,7 +44,7 @@ module escape_filter
       bits_d  = '0;
       added_d = '0;
     end else if (add_i) begin
-      for (int unsigned i = 0; i < K; i++) bits_d[h3(3'(i), add_frame_i)] = 1'b1;
+      for (int unsigned i = 0; i < K; i++) bits_d[h3(i, add_frame_i)] = 1'b1;
       added_d = added_q + 32'd1;
     end
   end
@@ -50,7 +53,7 @@ module escape_filter
     for (int unsigned q = 0; q < Q; q++) begin
       query_hit_o[q] = added_q != '0;
       for (int unsigned i = 0; i < K; i++) begin
-        if (!bits_q[h3(3'(i), query_frame_i[q])]) query_hit_o[q] = 1'b0;
+        if (!bits_q[h3(i, query_frame_i[q * KeyBits +: KeyBits])]) query_hit_o[q] = 1'b0;
       end
     end
   end
@@ -68,12 +71,10 @@ module escape_filter
     end
   end
 
-  // pragma translate_off
-  if (M < 2 || M > (1 << FilterMaxIndexBits) || (M & (M - 1)) != 0) begin : gen_bad_m
+  if (M < 2 || M > (1 << RowBits) || (M & (M - 1)) != 0) begin : gen_bad_m
     $error("escape_filter: M must be a power of two in [2, 65536]");
   end
-  if (K < 1 || K > FilterMaxHashes) begin : gen_bad_k
+  if (K < 1 || K > mmu_regs_pkg::FilterMaxHashes) begin : gen_bad_k
     $error("escape_filter: K must be in [1, 8]");
   end
-  // pragma translate_on
 endmodule : escape_filter

@@ -3,7 +3,8 @@
 // The MMU register map (SPEC §4) for the RTL: register offsets, reset values and field
 // positions, the STATUS codes, INV_CMD operations, translation modes and fault
 // encodings, and the escape filter's H3 rows. docs/register-map.md states the rules.
-// Regenerate both with
+// Yosys 0.23 reads this file too (scripts/rtl-area.sh): array constants are flat
+// vectors, and nothing here needs an `import`. Regenerate both with
 //   mmuvp_regmap_gen --sv rtl/mmu_regs_pkg.sv --md docs/register-map.md
 
 package mmu_regs_pkg;
@@ -63,30 +64,31 @@ package mmu_regs_pkg;
   localparam logic [7:0] RegFaultGpaOffset   = 8'ha0;
   // CONFIG (RW): Bit 0: A/D updates enable; 14:8 MAXPHYADDR (read-only)
   localparam logic [7:0] RegConfigOffset     = 8'ha8;
-  // Every offset, in the order above.
-  localparam logic [7:0] RegOffsets [RegCount] = '{
-    RegIdOffset,
-    RegModeOffset,
-    RegCr3Offset,
-    RegPcidOffset,
-    RegEptpOffset,
-    RegVmidOffset,
-    RegBaseGOffset,
-    RegLimitGOffset,
-    RegOffsetGOffset,
-    RegBaseVOffset,
-    RegLimitVOffset,
-    RegOffsetVOffset,
-    RegSegCommitOffset,
-    RegFilterCtrlOffset,
-    RegFilterAddOffset,
-    RegInvCmdOffset,
-    RegInvAddrOffset,
-    RegStatusOffset,
-    RegFaultInfoOffset,
-    RegFaultGvaOffset,
+  // Every offset: register r of the list above at bits [r*RegAddrWidth +: RegAddrWidth],
+  // so the concatenation lists them last first.
+  localparam logic [RegCount*RegAddrWidth-1:0] RegOffsets = {
+    RegConfigOffset,
     RegFaultGpaOffset,
-    RegConfigOffset
+    RegFaultGvaOffset,
+    RegFaultInfoOffset,
+    RegStatusOffset,
+    RegInvAddrOffset,
+    RegInvCmdOffset,
+    RegFilterAddOffset,
+    RegFilterCtrlOffset,
+    RegSegCommitOffset,
+    RegOffsetVOffset,
+    RegLimitVOffset,
+    RegBaseVOffset,
+    RegOffsetGOffset,
+    RegLimitGOffset,
+    RegBaseGOffset,
+    RegVmidOffset,
+    RegEptpOffset,
+    RegPcidOffset,
+    RegCr3Offset,
+    RegModeOffset,
+    RegIdOffset
   };
 
   // ---- reset values (FILTER_CTRL, CONFIG: default m, k, MAXPHYADDR) -----------------------------
@@ -240,73 +242,60 @@ package mmu_regs_pkg;
   localparam int unsigned FilterKeyBits       = 40;                       // frame bits hashed
   localparam int unsigned FilterMaxIndexBits  = 16;                       // m <= 2^16
   localparam logic [63:0] FilterH3Seed        = 64'h6d6d_7576_7046_696c;  // see below
-  // H3 hash i of frame x: XOR of FilterH3Rows[i][j] over the set bits j of x,
-  // truncated to log2(m) bits. The rows are the splitmix64 stream of FilterH3Seed.
-  localparam logic [15:0] FilterH3Rows [FilterMaxHashes][FilterKeyBits] = '{
-    // hash 0
-    '{
-      16'h1e25, 16'h0178, 16'h1e52, 16'hf392, 16'h2b19, 16'hbea2, 16'h1df1, 16'hc774,
-      16'haa8e, 16'hb472, 16'h9d9f, 16'h8af7, 16'h8e48, 16'h9045, 16'h866d, 16'he9a4,
-      16'hb912, 16'hfb69, 16'h1adc, 16'ha374, 16'h0a8b, 16'h9f91, 16'h9ba0, 16'hd53c,
-      16'hfbfa, 16'h1ce9, 16'h0930, 16'hcd57, 16'hb682, 16'h6d71, 16'h36bb, 16'hcd03,
-      16'h27de, 16'h30fd, 16'hfdc5, 16'ha40a, 16'h3fbd, 16'hf0a7, 16'h99f0, 16'ha7d5
-    },
-    // hash 1
-    '{
-      16'h2278, 16'h37b7, 16'h3530, 16'h94d1, 16'h8462, 16'h25bb, 16'h6889, 16'h0888,
-      16'h8463, 16'h7cda, 16'h196b, 16'h7e4f, 16'h4ca1, 16'hd6b2, 16'h8041, 16'h3501,
-      16'h5ece, 16'h7190, 16'hd3ec, 16'had4f, 16'hbf83, 16'h82cd, 16'h24fe, 16'h0d4a,
-      16'h98f9, 16'hc61b, 16'h9e86, 16'h6e82, 16'h8586, 16'h677e, 16'h10bb, 16'hc689,
-      16'h997c, 16'h517c, 16'ha900, 16'h9688, 16'hc900, 16'h42cb, 16'hd3d5, 16'h63e1
-    },
-    // hash 2
-    '{
-      16'h3465, 16'hadd7, 16'h1b89, 16'h934d, 16'h4d2c, 16'h5daf, 16'h4bf5, 16'hdff1,
-      16'h39ee, 16'hd29f, 16'h3571, 16'hb6e2, 16'hecca, 16'ha672, 16'h2d8d, 16'hdda8,
-      16'hec1a, 16'h2f2c, 16'hf4f7, 16'hb219, 16'h6d05, 16'ha29c, 16'hc406, 16'h36b6,
-      16'h7ca9, 16'h5fe2, 16'h9f34, 16'hfe75, 16'h8744, 16'he111, 16'hf0b1, 16'h7fc1,
-      16'h3425, 16'h3722, 16'h4f26, 16'h162c, 16'h1014, 16'h64c1, 16'h5746, 16'hc43d
-    },
-    // hash 3
-    '{
-      16'h0a34, 16'he4c8, 16'h3858, 16'h2303, 16'hcd75, 16'h5296, 16'h5d17, 16'hc063,
-      16'h9d01, 16'h20a8, 16'h0eed, 16'h71f4, 16'h7c77, 16'h16c2, 16'hf870, 16'hd6dd,
-      16'h61b2, 16'h6f25, 16'hb6e9, 16'h4d2b, 16'h26d3, 16'h3428, 16'h6a3e, 16'h94c4,
-      16'h4b5e, 16'h1522, 16'h6174, 16'h8dad, 16'h1acb, 16'h1369, 16'ha3c2, 16'hf18f,
-      16'h37d9, 16'h1059, 16'h39a1, 16'hcb50, 16'h2b6d, 16'h240b, 16'hb63b, 16'hb761
-    },
-    // hash 4
-    '{
-      16'hff1c, 16'h9527, 16'h7aed, 16'h28e3, 16'h0d28, 16'h2beb, 16'hecc1, 16'h1f50,
-      16'h77f4, 16'h735f, 16'hfdc3, 16'h114d, 16'h2f03, 16'h76a1, 16'h51d9, 16'h2708,
-      16'h35f9, 16'hb8a3, 16'h6823, 16'h91f7, 16'hff3f, 16'heea7, 16'hc91c, 16'h4fd5,
-      16'h00f1, 16'h7c4c, 16'haf18, 16'ha203, 16'hb314, 16'h0230, 16'hbe2e, 16'h9082,
-      16'hf120, 16'h4f9e, 16'h68d0, 16'h8d7a, 16'h012e, 16'h4b71, 16'h227d, 16'hd164
-    },
-    // hash 5
-    '{
-      16'he7ad, 16'h2f44, 16'h5803, 16'hae59, 16'hd184, 16'h86b7, 16'hc921, 16'h826f,
-      16'hf7e1, 16'hfa8e, 16'h8602, 16'h54fc, 16'h5a7f, 16'hdbf5, 16'h418a, 16'h5c22,
-      16'hebc3, 16'hd66b, 16'h9d9d, 16'h0455, 16'h906e, 16'hc69e, 16'h0f5b, 16'h26ae,
-      16'hce77, 16'h8666, 16'h05f4, 16'h3ec5, 16'h1fd6, 16'h34d8, 16'h1f95, 16'ha067,
-      16'ha2e0, 16'hf675, 16'hf1ed, 16'h1b32, 16'hc7e4, 16'h8409, 16'ha3c6, 16'h0e83
-    },
-    // hash 6
-    '{
-      16'h8243, 16'h25d1, 16'h5889, 16'hbbc7, 16'h85b6, 16'hbb77, 16'ha039, 16'h98c7,
-      16'hd2a9, 16'h0167, 16'hba2b, 16'h35f7, 16'h9dd3, 16'h1291, 16'h9857, 16'h6228,
-      16'h6896, 16'he983, 16'h0663, 16'hf889, 16'hfc32, 16'h5f06, 16'h97da, 16'h1bd9,
-      16'h7fb8, 16'hbeea, 16'hef42, 16'h62f5, 16'hdc84, 16'haf08, 16'h1af3, 16'ha9c3,
-      16'h23e2, 16'hb280, 16'he6cc, 16'h11da, 16'h2f0a, 16'hd4be, 16'h6957, 16'h5b09
-    },
-    // hash 7
-    '{
-      16'hc87c, 16'h9e66, 16'h5ff4, 16'h158f, 16'hf59b, 16'h254d, 16'hc295, 16'h3f41,
-      16'hfd8a, 16'hf7e1, 16'h9bef, 16'hd7e8, 16'hdbe8, 16'h4848, 16'hde3f, 16'h4f99,
-      16'h4e44, 16'h094b, 16'hb0b6, 16'hd499, 16'hafde, 16'hee03, 16'h10a0, 16'hd681,
-      16'hc4ac, 16'h6db3, 16'hb2dc, 16'hf31b, 16'h901c, 16'hc0ca, 16'hada3, 16'h97bc,
-      16'hbdcc, 16'h6ae2, 16'hc9e0, 16'h06f6, 16'hdd79, 16'h17b0, 16'h2e09, 16'hb3fe
-    }
+  // H3 hash i of frame x: XOR of row j of hash i over the set bits j of x, truncated to
+  // log2(m) bits. Row j of hash i is
+  //   FilterH3Rows[(i*FilterKeyBits + j)*FilterMaxIndexBits +: FilterMaxIndexBits],
+  // so the concatenation lists the last row of the last hash first. The rows are the
+  // splitmix64 stream of FilterH3Seed.
+  localparam logic [FilterMaxHashes*FilterKeyBits*FilterMaxIndexBits-1:0] FilterH3Rows = {
+    // hash 7, rows 39..0
+    16'hb3fe, 16'h2e09, 16'h17b0, 16'hdd79, 16'h06f6, 16'hc9e0, 16'h6ae2, 16'hbdcc,
+    16'h97bc, 16'hada3, 16'hc0ca, 16'h901c, 16'hf31b, 16'hb2dc, 16'h6db3, 16'hc4ac,
+    16'hd681, 16'h10a0, 16'hee03, 16'hafde, 16'hd499, 16'hb0b6, 16'h094b, 16'h4e44,
+    16'h4f99, 16'hde3f, 16'h4848, 16'hdbe8, 16'hd7e8, 16'h9bef, 16'hf7e1, 16'hfd8a,
+    16'h3f41, 16'hc295, 16'h254d, 16'hf59b, 16'h158f, 16'h5ff4, 16'h9e66, 16'hc87c,
+    // hash 6, rows 39..0
+    16'h5b09, 16'h6957, 16'hd4be, 16'h2f0a, 16'h11da, 16'he6cc, 16'hb280, 16'h23e2,
+    16'ha9c3, 16'h1af3, 16'haf08, 16'hdc84, 16'h62f5, 16'hef42, 16'hbeea, 16'h7fb8,
+    16'h1bd9, 16'h97da, 16'h5f06, 16'hfc32, 16'hf889, 16'h0663, 16'he983, 16'h6896,
+    16'h6228, 16'h9857, 16'h1291, 16'h9dd3, 16'h35f7, 16'hba2b, 16'h0167, 16'hd2a9,
+    16'h98c7, 16'ha039, 16'hbb77, 16'h85b6, 16'hbbc7, 16'h5889, 16'h25d1, 16'h8243,
+    // hash 5, rows 39..0
+    16'h0e83, 16'ha3c6, 16'h8409, 16'hc7e4, 16'h1b32, 16'hf1ed, 16'hf675, 16'ha2e0,
+    16'ha067, 16'h1f95, 16'h34d8, 16'h1fd6, 16'h3ec5, 16'h05f4, 16'h8666, 16'hce77,
+    16'h26ae, 16'h0f5b, 16'hc69e, 16'h906e, 16'h0455, 16'h9d9d, 16'hd66b, 16'hebc3,
+    16'h5c22, 16'h418a, 16'hdbf5, 16'h5a7f, 16'h54fc, 16'h8602, 16'hfa8e, 16'hf7e1,
+    16'h826f, 16'hc921, 16'h86b7, 16'hd184, 16'hae59, 16'h5803, 16'h2f44, 16'he7ad,
+    // hash 4, rows 39..0
+    16'hd164, 16'h227d, 16'h4b71, 16'h012e, 16'h8d7a, 16'h68d0, 16'h4f9e, 16'hf120,
+    16'h9082, 16'hbe2e, 16'h0230, 16'hb314, 16'ha203, 16'haf18, 16'h7c4c, 16'h00f1,
+    16'h4fd5, 16'hc91c, 16'heea7, 16'hff3f, 16'h91f7, 16'h6823, 16'hb8a3, 16'h35f9,
+    16'h2708, 16'h51d9, 16'h76a1, 16'h2f03, 16'h114d, 16'hfdc3, 16'h735f, 16'h77f4,
+    16'h1f50, 16'hecc1, 16'h2beb, 16'h0d28, 16'h28e3, 16'h7aed, 16'h9527, 16'hff1c,
+    // hash 3, rows 39..0
+    16'hb761, 16'hb63b, 16'h240b, 16'h2b6d, 16'hcb50, 16'h39a1, 16'h1059, 16'h37d9,
+    16'hf18f, 16'ha3c2, 16'h1369, 16'h1acb, 16'h8dad, 16'h6174, 16'h1522, 16'h4b5e,
+    16'h94c4, 16'h6a3e, 16'h3428, 16'h26d3, 16'h4d2b, 16'hb6e9, 16'h6f25, 16'h61b2,
+    16'hd6dd, 16'hf870, 16'h16c2, 16'h7c77, 16'h71f4, 16'h0eed, 16'h20a8, 16'h9d01,
+    16'hc063, 16'h5d17, 16'h5296, 16'hcd75, 16'h2303, 16'h3858, 16'he4c8, 16'h0a34,
+    // hash 2, rows 39..0
+    16'hc43d, 16'h5746, 16'h64c1, 16'h1014, 16'h162c, 16'h4f26, 16'h3722, 16'h3425,
+    16'h7fc1, 16'hf0b1, 16'he111, 16'h8744, 16'hfe75, 16'h9f34, 16'h5fe2, 16'h7ca9,
+    16'h36b6, 16'hc406, 16'ha29c, 16'h6d05, 16'hb219, 16'hf4f7, 16'h2f2c, 16'hec1a,
+    16'hdda8, 16'h2d8d, 16'ha672, 16'hecca, 16'hb6e2, 16'h3571, 16'hd29f, 16'h39ee,
+    16'hdff1, 16'h4bf5, 16'h5daf, 16'h4d2c, 16'h934d, 16'h1b89, 16'hadd7, 16'h3465,
+    // hash 1, rows 39..0
+    16'h63e1, 16'hd3d5, 16'h42cb, 16'hc900, 16'h9688, 16'ha900, 16'h517c, 16'h997c,
+    16'hc689, 16'h10bb, 16'h677e, 16'h8586, 16'h6e82, 16'h9e86, 16'hc61b, 16'h98f9,
+    16'h0d4a, 16'h24fe, 16'h82cd, 16'hbf83, 16'had4f, 16'hd3ec, 16'h7190, 16'h5ece,
+    16'h3501, 16'h8041, 16'hd6b2, 16'h4ca1, 16'h7e4f, 16'h196b, 16'h7cda, 16'h8463,
+    16'h0888, 16'h6889, 16'h25bb, 16'h8462, 16'h94d1, 16'h3530, 16'h37b7, 16'h2278,
+    // hash 0, rows 39..0
+    16'ha7d5, 16'h99f0, 16'hf0a7, 16'h3fbd, 16'ha40a, 16'hfdc5, 16'h30fd, 16'h27de,
+    16'hcd03, 16'h36bb, 16'h6d71, 16'hb682, 16'hcd57, 16'h0930, 16'h1ce9, 16'hfbfa,
+    16'hd53c, 16'h9ba0, 16'h9f91, 16'h0a8b, 16'ha374, 16'h1adc, 16'hfb69, 16'hb912,
+    16'he9a4, 16'h866d, 16'h9045, 16'h8e48, 16'h8af7, 16'h9d9f, 16'hb472, 16'haa8e,
+    16'hc774, 16'h1df1, 16'hbea2, 16'h2b19, 16'hf392, 16'h1e52, 16'h0178, 16'h1e25
   };
 
   /* verilator lint_on UNUSEDPARAM */
@@ -317,33 +306,40 @@ endpackage : mmu_regs_pkg
 // a lint-only run of this file needs).
 /* verilator lint_off DECLFILENAME */
 module mmu_regs_pkg_check;
-  import mmu_regs_pkg::*;
+  localparam int unsigned AddrBits = mmu_regs_pkg::RegAddrWidth;
+  localparam logic [mmu_regs_pkg::RegCount*AddrBits-1:0] Offsets = mmu_regs_pkg::RegOffsets;
 
-  if ((1 << RegAddrWidth) != RegWindowBytes) begin : gen_window
+  if ((1 << AddrBits) != mmu_regs_pkg::RegWindowBytes) begin : gen_window
     $error("RegAddrWidth does not match RegWindowBytes");
   end
-  if ($bits(reg_status_e) != StatusCodeWidth) begin : gen_reg_status_e_width
+  if ($bits(mmu_regs_pkg::StsOk) != mmu_regs_pkg::StatusCodeWidth)
+  begin : gen_reg_status_e_width
     $error("reg_status_e is not as wide as STATUS.CODE");
   end
-  if ($bits(inv_op_e) != InvCmdOpWidth) begin : gen_inv_op_e_width
+  if ($bits(mmu_regs_pkg::OpNone) != mmu_regs_pkg::InvCmdOpWidth)
+  begin : gen_inv_op_e_width
     $error("inv_op_e is not as wide as INV_CMD.OP");
   end
-  if ($bits(fault_kind_e) != FaultInfoKindWidth) begin : gen_fault_kind_e_width
+  if ($bits(mmu_regs_pkg::FltNone) != mmu_regs_pkg::FaultInfoKindWidth)
+  begin : gen_fault_kind_e_width
     $error("fault_kind_e is not as wide as FAULT_INFO.KIND");
   end
-  if ($bits(fault_stage_e) != FaultInfoStageWidth) begin : gen_fault_stage_e_width
+  if ($bits(mmu_regs_pkg::StgNone) != mmu_regs_pkg::FaultInfoStageWidth)
+  begin : gen_fault_stage_e_width
     $error("fault_stage_e is not as wide as FAULT_INFO.STAGE");
   end
-  if (FilterDefaultHashes > FilterMaxHashes ||
-      FilterDefaultBits > (1 << FilterMaxIndexBits)) begin : gen_filter
+  if (mmu_regs_pkg::FilterDefaultHashes > mmu_regs_pkg::FilterMaxHashes ||
+      mmu_regs_pkg::FilterDefaultBits > (1 << mmu_regs_pkg::FilterMaxIndexBits)) begin : gen_filter
     $error("default escape filter parameters out of range");
   end
-  for (genvar i = 0; i < RegCount; i++) begin : gen_reg
-    if (32'(RegOffsets[i]) % (RegDataWidth / 8) != 0) begin : gen_align
+  for (genvar i = 0; i < mmu_regs_pkg::RegCount; i++) begin : gen_reg
+    if (32'(Offsets[i*AddrBits +: AddrBits]) % (mmu_regs_pkg::RegDataWidth / 8) != 0)
+    begin : gen_align
       $error("register %0d: offset not 8-byte aligned", i);
     end
-    for (genvar j = i + 1; j < RegCount; j++) begin : gen_pair
-      if (RegOffsets[i] == RegOffsets[j]) begin : gen_unique
+    for (genvar j = i + 1; j < mmu_regs_pkg::RegCount; j++) begin : gen_pair
+      if (Offsets[i*AddrBits +: AddrBits] == Offsets[j*AddrBits +: AddrBits])
+      begin : gen_unique
         $error("registers %0d and %0d share an offset", i, j);
       end
     end

@@ -10,6 +10,7 @@
 // everything; INVLPG and INVPCID leave guest-physical mappings alone (SDM §28.3.3.1).
 module walk_ntlb
   import mmu_regs_pkg::*;
+  import walk_seg_pkg::*;
   import walker_pkg::*;
 #(
   parameter int unsigned W       = 2,

@@ -16,8 +16,11 @@
 //         locked OR (GAD_*), which needs EPT write permission on the table (else EPT violation).
 //   The final gPA goes through HSEG/NTLB/EPT as the entries did, with the access's own type.
 // Faults end the walk in FAULT; success in DONE. Both offer the response until it is taken.
+// The segment compares, adds and block sizes of SEG and HSEG, and the escape test, are the
+// slot's walk_seg_unit (the datapath scripts/rtl-area.sh synthesizes).
 module walk_slot
   import mmu_regs_pkg::*;
+  import walk_seg_pkg::*;
   import walker_pkg::*;
 #(
   parameter int unsigned MaxPhyAddr = 52,
@@ -98,7 +101,7 @@ module walk_slot
   ntlb_look_t [MaxNtlbLog-1:0] ntlb_log_d, ntlb_log_q;
   logic [4:0]  vmask_d, vmask_q;
 
-  // ---- decoded context of the walk ---------------------------------------------------------------
+  // ---- decoded context of the walk -------------------------------------------------------------
   logic        virt, is_write, is_exec, ept_ad, set_ad;
   access_e     need;          // EPT permission the current gPA needs
   logic [2:0]  need_mask;     // as an r/w/x mask
@@ -108,11 +111,11 @@ module walk_slot
   logic [2:0]  for_level_h;   // for_level of the EPT references
   hpa_t        e_addr;        // address of the current EPT entry
 
-  assign virt     = is_virtualized(ctx_q.mode);
+  assign virt     = is_virtualized(ctx_q.cfg.mode);
   assign is_write = req_q.acc == AccWrite;
   assign is_exec  = req_q.acc == AccExec;
-  assign ept_ad   = ctx_q.eptp[EptpAd];
-  assign set_ad   = ept_ad && ctx_q.ad;
+  assign ept_ad   = ctx_q.cfg.eptp[EptpAd];
+  assign set_ad   = ept_ad && ctx_q.cfg.ad;
   assign stage_h  = fin_q ? StgFinal : StgGuestTable;
   assign for_level_h = fin_q ? 3'd0 : g_level_q;
   assign pf_base  = (is_write ? PfW : '0) | (req_q.user ? PfU : '0) | (is_exec ? PfI : '0);
@@ -133,6 +136,30 @@ module walk_slot
       default:  need_mask = 3'b001;
     endcase
   end
+
+  // ---- the segment datapath (SEG: gVA in the guest segment; HSEG: cur_gpa in the VMM one) ------
+  logic        sg_hit, sv_in, sv_escaped;
+  gpa_t        sg_gpa;
+  hpa_t        sv_hpa;
+  page_size_e  sg_size, sv_size;
+
+  walk_seg_unit #(.FrameBits(FrameBits)) u_seg (
+    .mode_i        (ctx_q.cfg.mode),
+    .gseg_i        (ctx_q.gseg),
+    .va_i          (req_q.va),
+    .g_hit_o       (sg_hit),
+    .g_gpa_o       (sg_gpa),
+    .g_size_o      (sg_size),
+    .vseg_i        (ctx_q.vseg),
+    .gpa_i         (cur_gpa_q),
+    .filter_frame_o(filter_frame_o),
+    .filter_hit_i  (filter_hit_i),
+    .filter_empty_i(filter_empty_i),
+    .v_in_o        (sv_in),
+    .v_escaped_o   (sv_escaped),
+    .v_hpa_o       (sv_hpa),
+    .v_size_o      (sv_size)
+  );
 
   // ---- the state machine -----------------------------------------------------------------------
   // "Resolve": a gPA has its hPA (segment, nested TLB or EPT leaf); "gcont"/"econt": a guest or
@@ -273,18 +300,18 @@ module walk_slot
         if (!is_canonical(req_q.va[63:VaBits-1])) begin
           fault_d = mk_fault(FltNonCanonical, StgNone, 3'd0, '0, req_q.va, '0);
           state_d = W_FAULT;
-        end else if (uses_guest_segment(ctx_q.mode) && seg_contains(ctx_q.gseg.base, ctx_q.gseg.limit, req_q.va)) begin
+        end else if (sg_hit) begin
           if (is_exec) begin  // segments map read/write/user memory, not code
             fault_d = mk_fault(FltGuestPageFault, StgFinal, 3'd0, pf_base | PfP, req_q.va, '0);
             state_d = W_FAULT;
           end else begin
-            res_gpa_d  = req_q.va + ctx_q.gseg.offset;
-            g_size_d   = seg_block_size(ctx_q.gseg, req_q.va, 1'b1);
+            res_gpa_d  = sg_gpa;
+            g_size_d   = sg_size;
             gseg_hit_d = 1'b1;
             gx_d       = 1'b0;
             if (virt) begin
               fin_d     = 1'b1;
-              cur_gpa_d = req_q.va + ctx_q.gseg.offset;
+              cur_gpa_d = sg_gpa;
               state_d   = W_HSEG;
             end else begin
               state_d = W_DONE;
@@ -305,7 +332,7 @@ module walk_slot
           gx_d        = pwc_hit_i.perms.x;
           pwc_start_d = pwc_hit_i;
         end else begin
-          tbl = ctx_q.cr3 & frame_mask(MaxPhyAddr);
+          tbl = ctx_q.cfg.cr3 & frame_mask(MaxPhyAddr);
           lvl = 3'd4;
         end
         gpa_next      = tbl + {52'd0, table_index(req_q.va[47:12], lvl), 3'b000};
@@ -323,11 +350,11 @@ module walk_slot
 
       // VMM segment compare with the escape filter (live), and the 48-bit EPT input check.
       W_HSEG: begin
-        in_vseg = uses_vmm_segment(ctx_q.mode) && seg_contains(ctx_q.vseg.base, ctx_q.vseg.limit, cur_gpa_q);
-        escaped = in_vseg && !filter_empty_i && filter_hit_i;
+        in_vseg = sv_in;
+        escaped = sv_escaped;
         if (in_vseg && !escaped) begin
-          hr_hpa        = cur_gpa_q + ctx_q.vseg.offset;
-          hr_size       = seg_block_size(ctx_q.vseg, cur_gpa_q, filter_empty_i);
+          hr_hpa        = sv_hpa;
+          hr_size       = sv_size;
           hr_perms      = 4'b1111;
           hr_dirty      = 1'b1;
           vmask_d[for_level_h] = 1'b1;
@@ -360,7 +387,7 @@ module walk_slot
           do_resolve    = 1'b1;
         end else begin
           e_level_d = 3'd4;
-          e_table_d = ctx_q.eptp & frame_mask(MaxPhyAddr);
+          e_table_d = ctx_q.cfg.eptp & frame_mask(MaxPhyAddr);
           e_rwx_d   = 3'b111;
           state_d   = W_EREQ;
         end
@@ -473,7 +500,7 @@ module walk_slot
           gu_d = au;
           gx_d = ax;
           want = (64'(1) << PteA) | ((leaf && is_write) ? (64'(1) << PteD) : '0);
-          if (ctx_q.ad && (e & want) != want) begin
+          if (ctx_q.cfg.ad && (e & want) != want) begin
             // The A/D update writes the guest table: the EPT must allow it.
             if (!tbl_perms_q.w) begin
               fault_d = mk_fault(FltEptViolation, StgGuestTable, tbl_lvl_q,
@@ -529,7 +556,7 @@ module walk_slot
         ntlb_fill_o   = 1'b1;
         ntlb_fill_data_o = '{gpa: cur_gpa_q & ~(page_bytes(hr_size) - 64'd1),
                              hpa: hr_hpa & ~(page_bytes(hr_size) - 64'd1),
-                             size: hr_size, vmid: ctx_q.vmid, perms: hr_perms,
+                             size: hr_size, vmid: ctx_q.cfg.vmid, perms: hr_perms,
                              dirty: hr_dirty};
         do_resolve    = 1'b1;
       end
@@ -563,7 +590,7 @@ module walk_slot
         res_gpa_d = gpa_next;
         g_leaf_d  = e;
         global_d  = e[PteG];
-        tbl       = ctx_q.ad ? (e | want) : e;  // the leaf as it is after the update
+        tbl       = ctx_q.cfg.ad ? (e | want) : e;  // the leaf as it is after the update
         g_dirty_d = tbl[PteD];
         if (virt) begin
           fin_d     = 1'b1;
@@ -575,7 +602,7 @@ module walk_slot
       end else begin
         tbl             = e & frame_mask(MaxPhyAddr);
         pwc_fill_o      = 1'b1;
-        pwc_fill_data_o = '{level: lvl, va: req_q.va, pcid: ctx_q.pcid, vmid: ctx_q.vmid,
+        pwc_fill_data_o = '{level: lvl, va: req_q.va, pcid: ctx_q.cfg.pcid, vmid: ctx_q.cfg.vmid,
                             table_addr: tbl, perms: {1'b1, gc_w, gc_x, gc_u}};
         gpa_next        = tbl + {52'd0, table_index(req_q.va[47:12], lvl - 3'd1), 3'b000};
         g_level_d       = lvl - 3'd1;
@@ -694,13 +721,12 @@ module walk_slot
   // ---- outputs ----------------------------------------------------------------------------------
   assign state_o        = state_q;
   assign offer_o        = state_q == W_DONE || state_q == W_FAULT;
-  assign filter_frame_o = cur_gpa_q[12 +: FrameBits];
   assign pwc_va_o       = req_q.va;
-  assign pwc_pcid_o     = ctx_q.pcid;
-  assign pwc_vmid_o     = ctx_q.vmid;
+  assign pwc_pcid_o     = ctx_q.cfg.pcid;
+  assign pwc_vmid_o     = ctx_q.cfg.vmid;
   assign ntlb_gpa_o     = cur_gpa_q;
   assign ntlb_need_o    = need;
-  assign ntlb_vmid_o    = ctx_q.vmid;
+  assign ntlb_vmid_o    = ctx_q.cfg.vmid;
 
   // The combined translation (golden_translator.cpp, "gPA -> hPA").
   always_comb begin

@@ -1,9 +1,11 @@
 // Types and pure functions of the RTL page-walk engine (docs/walker-fsm.md): address types, the
 // guest PTE and EPT entry bit positions (arch/pte.h, arch/ept.h), access and fault encodings
 // (arch/fault.h, via mmu_regs_pkg), the slot state enum and the structs the slot, the walk caches
-// and the top exchange. Every function here mirrors one predicate of the C++ golden model.
+// and the top exchange. Every function here mirrors one predicate of the C++ golden model. The
+// segment and page-size types are walk_seg_pkg's (the datapath Yosys also reads): import both.
 package walker_pkg;
   import mmu_regs_pkg::*;
+  import walk_seg_pkg::*;
 
   typedef logic [63:0] gva_t;  // guest virtual address
   typedef logic [63:0] gpa_t;  // guest physical address
@@ -20,12 +22,6 @@ package walker_pkg;
     AccWrite = 2'd1,
     AccExec  = 2'd2
   } access_e;
-
-  typedef enum logic [1:0] {
-    Size4K = 2'd0,
-    Size2M = 2'd1,
-    Size1G = 2'd2
-  } page_size_e;
 
   typedef enum logic {
     MemRead    = 1'b0,  // plain 8-byte read
@@ -92,12 +88,6 @@ package walker_pkg;
   localparam logic [31:0] QFinal      = 32'h100;
 
   // ---- structs ----------------------------------------------------------------------------------
-  typedef struct packed {
-    logic [63:0] base;
-    logic [63:0] limit;   // exclusive; base == limit disables the segment
-    logic [63:0] offset;  // output = input + offset (mod 2^64)
-  } segment_t;
-
   // r, w, x, u (arch::Perms)
   typedef struct packed {
     logic r;
@@ -106,7 +96,7 @@ package walker_pkg;
     logic u;
   } perms_t;
 
-  // The context a slot latches when it accepts a request (the committed registers).
+  // The configuration registers a walk runs under.
   typedef struct packed {
     mode_e       mode;
     logic [63:0] cr3;
@@ -114,8 +104,13 @@ package walker_pkg;
     logic [63:0] eptp;
     logic [15:0] vmid;
     logic        ad;      // CONFIG.AD_ENABLE
-    segment_t    gseg;    // BASE_G/LIMIT_G/OFFSET_G
-    segment_t    vseg;    // BASE_V/LIMIT_V/OFFSET_V
+  } walk_cfg_t;
+
+  // The context a slot latches when it accepts a request (the committed registers).
+  typedef struct packed {
+    walk_cfg_t   cfg;
+    segment_t    gseg;    // BASE_G/LIMIT_G/OFFSET_G (walk_seg_regs)
+    segment_t    vseg;    // BASE_V/LIMIT_V/OFFSET_V (walk_seg_regs)
   } walk_ctx_t;
 
   typedef struct packed {
@@ -253,33 +248,8 @@ package walker_pkg;
     return a < b ? a : b;
   endfunction
 
-  function automatic logic uses_guest_segment(mode_e m);
-    return m == ModeNativeDs || m == ModeDualDirect || m == ModeGuestDirect;
-  endfunction
-
-  function automatic logic uses_vmm_segment(mode_e m);
-    return m == ModeDualDirect || m == ModeVmmDirect;
-  endfunction
-
   function automatic logic is_virtualized(mode_e m);
     return m != ModeNative && m != ModeNativeDs;
-  endfunction
-
-  // ---- segments (arch/segment.h) ----------------------------------------------------------------
-  function automatic logic seg_contains(logic [63:0] base, logic [63:0] limit, logic [63:0] a);
-    return (base <= a) && (a < limit);
-  endfunction
-
-  // Largest size whose aligned block around `a` lies in the segment with an aligned offset.
-  function automatic page_size_e seg_block_size(segment_t s, logic [63:0] a, logic allow_large);
-    logic [63:0] lo;
-    if (allow_large) begin
-      lo = a & ~64'h3fff_ffff;
-      if (s.offset[29:0] == '0 && lo >= s.base && lo + 64'h4000_0000 <= s.limit) return Size1G;
-      lo = a & ~64'h1f_ffff;
-      if (s.offset[20:0] == '0 && lo >= s.base && lo + 64'h20_0000 <= s.limit) return Size2M;
-    end
-    return Size4K;
   endfunction
 
   // ---- guest PTE predicates (arch/pte.h) --------------------------------------------------------

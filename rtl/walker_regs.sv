@@ -5,13 +5,15 @@
 //     reason is on reg_status_o in that cycle. Unknown offsets read 0 and record BAD_OFFSET.
 //   - BASE/LIMIT/OFFSET_{G,V} are staged; SEG_COMMIT checks the staged segments (4 KiB aligned,
 //     LIMIT >= BASE, inside the input space 2^47 (guest) or 2^MAXPHYADDR (VMM), output inside
-//     2^MAXPHYADDR) and applies them; with both bits set one failure applies neither.
+//     2^MAXPHYADDR) and applies them; with both bits set one failure applies neither. These
+//     seven registers are the submodule walk_seg_regs.
 //   - FILTER_CTRL bit 0 clears the escape filter, FILTER_ADD adds a frame (< 2^(MAXPHYADDR-12)).
 //   - INV_CMD decodes into an invalidation pulse (inv_valid_o) at the edge of the write. A MODE
 //     change, an applied segment change and any filter update also pulse a flush-all.
 //   - FAULT_INFO/GVA/GPA record the fault of each faulting response (fault_valid_i).
 module walker_regs
   import mmu_regs_pkg::*;
+  import walk_seg_pkg::*;
   import walker_pkg::*;
 #(
   parameter int unsigned MaxPhyAddr   = DefaultMaxPhyAddr,
@@ -44,26 +46,13 @@ module walker_regs
   input  logic                     fault_valid_i,
   input  fault_t                   fault_i
 );
-  localparam logic [63:0] PhysLimit  = 64'(1) << MaxPhyAddr;
-  localparam logic [63:0] GuestLimit = 64'(1) << GuestSegmentInputBits;
+  localparam logic [63:0] PhysLimit = 64'(1) << MaxPhyAddr;
 
-  walk_ctx_t   ctx_d, ctx_q;
-  segment_t    sg_d, sg_q, sv_d, sv_q;  // staged segments
+  walk_cfg_t   cfg_d, cfg_q;            // the committed configuration
+  segment_t    gseg, vseg;              // the committed segments (walk_seg_regs)
   logic [63:0] inv_addr_d, inv_addr_q;
   logic [63:0] status_d, status_q;
   logic [63:0] finfo_d, finfo_q, fgva_d, fgva_q, fgpa_d, fgpa_q;
-
-  function automatic reg_status_e seg_check(segment_t s, logic [63:0] in_limit);
-    logic [63:0] lo, hi;
-    if (((s.base | s.limit | s.offset) & 64'hfff) != '0) return StsSegMisaligned;
-    if (s.limit < s.base) return StsSegLimitBelowBase;
-    if (s.base == s.limit) return StsOk;
-    if (s.limit > in_limit) return StsSegInputOutOfRange;
-    lo = s.base + s.offset;
-    hi = s.limit + s.offset;
-    if (lo >= PhysLimit || hi > PhysLimit || hi <= lo) return StsSegOutputOutOfRange;
-    return StsOk;
-  endfunction
 
   function automatic logic eptp_valid(logic [63:0] v);
     if (v[2:0] != 3'd0 && v[2:0] != 3'd6) return 1'b0;
@@ -74,27 +63,43 @@ module walker_regs
 
   function automatic logic known_offset(logic [RegAddrWidth-1:0] a);
     for (int unsigned i = 0; i < RegCount; i++) begin
-      if (RegOffsets[i] == a) return 1'b1;
+      if (RegOffsets[i * RegAddrWidth +: RegAddrWidth] == a) return 1'b1;
     end
     return 1'b0;
   endfunction
+
+  // ---- the segment registers --------------------------------------------------------------------
+  reg_status_e seg_st;
+  logic        seg_changed;
+
+  walk_seg_regs #(.MaxPhyAddr(MaxPhyAddr)) u_seg_regs (
+    .clk_i    (clk_i),
+    .rst_ni   (rst_ni),
+    .write_i  (reg_valid_i && reg_write_i),
+    .addr_i   (reg_addr_i),
+    .wdata_i  (reg_wdata_i),
+    .status_o (seg_st),
+    .changed_o(seg_changed),
+    .gseg_o   (gseg),
+    .vseg_o   (vseg)
+  );
 
   // ---- reads ------------------------------------------------------------------------------------
   always_comb begin
     reg_rdata_o = '0;
     unique case (reg_addr_i)
       RegIdOffset:      reg_rdata_o = RegIdValue;
-      RegModeOffset:    reg_rdata_o = 64'(ctx_q.mode);
-      RegCr3Offset:     reg_rdata_o = ctx_q.cr3;
-      RegPcidOffset:    reg_rdata_o = 64'(ctx_q.pcid);
-      RegEptpOffset:    reg_rdata_o = ctx_q.eptp;
-      RegVmidOffset:    reg_rdata_o = 64'(ctx_q.vmid);
-      RegBaseGOffset:   reg_rdata_o = ctx_q.gseg.base;
-      RegLimitGOffset:  reg_rdata_o = ctx_q.gseg.limit;
-      RegOffsetGOffset: reg_rdata_o = ctx_q.gseg.offset;
-      RegBaseVOffset:   reg_rdata_o = ctx_q.vseg.base;
-      RegLimitVOffset:  reg_rdata_o = ctx_q.vseg.limit;
-      RegOffsetVOffset: reg_rdata_o = ctx_q.vseg.offset;
+      RegModeOffset:    reg_rdata_o = 64'(cfg_q.mode);
+      RegCr3Offset:     reg_rdata_o = cfg_q.cr3;
+      RegPcidOffset:    reg_rdata_o = 64'(cfg_q.pcid);
+      RegEptpOffset:    reg_rdata_o = cfg_q.eptp;
+      RegVmidOffset:    reg_rdata_o = 64'(cfg_q.vmid);
+      RegBaseGOffset:   reg_rdata_o = gseg.base;
+      RegLimitGOffset:  reg_rdata_o = gseg.limit;
+      RegOffsetGOffset: reg_rdata_o = gseg.offset;
+      RegBaseVOffset:   reg_rdata_o = vseg.base;
+      RegLimitVOffset:  reg_rdata_o = vseg.limit;
+      RegOffsetVOffset: reg_rdata_o = vseg.offset;
       RegFilterCtrlOffset:
         reg_rdata_o = (64'(FilterBits) << FilterCtrlMLsb) |
                       (64'(FilterHashes) << FilterCtrlKLsb) |
@@ -105,7 +110,7 @@ module walker_regs
       RegFaultGvaOffset:  reg_rdata_o = fgva_q;
       RegFaultGpaOffset:  reg_rdata_o = fgpa_q;
       RegConfigOffset:
-        reg_rdata_o = (64'(ctx_q.ad) << ConfigAdEnableLsb) |
+        reg_rdata_o = (64'(cfg_q.ad) << ConfigAdEnableLsb) |
                       (64'(MaxPhyAddr) << ConfigMaxphyaddrLsb);
       default: reg_rdata_o = '0;  // write-only registers and unknown offsets
     endcase
@@ -117,10 +122,7 @@ module walker_regs
     logic        flush;
     logic [63:0] v;
     logic [31:0] count;
-    reg_status_e sg_st, sv_st;
-    ctx_d          = ctx_q;
-    sg_d           = sg_q;
-    sv_d           = sv_q;
+    cfg_d          = cfg_q;
     inv_addr_d     = inv_addr_q;
     status_d       = status_q;
     finfo_d        = finfo_q;
@@ -132,13 +134,12 @@ module walker_regs
     inv_valid_o    = 1'b0;
     inv_op_o       = OpFlushAll;
     inv_addr_o     = '0;
-    inv_pcid_o     = ctx_q.pcid;
-    inv_vmid_o     = ctx_q.vmid;
+    inv_pcid_o     = cfg_q.pcid;
+    inv_vmid_o     = cfg_q.vmid;
     st             = StsOk;
     flush          = 1'b0;
     v              = reg_wdata_i;
-    sg_st          = StsOk;
-    sv_st          = StsOk;
+    count          = '0;
 
     if (reg_valid_i && !reg_write_i) begin
       if (!known_offset(reg_addr_i)) st = StsBadOffset;
@@ -149,61 +150,32 @@ module walker_regs
         RegModeOffset: begin
           if (v > 64'(ModeGuestDirect)) begin
             st = StsBadMode;
-          end else if (mode_e'(v[2:0]) != ctx_q.mode) begin
-            ctx_d.mode = mode_e'(v[2:0]);
+          end else if (mode_e'(v[2:0]) != cfg_q.mode) begin
+            cfg_d.mode = mode_e'(v[2:0]);
             flush      = 1'b1;  // cached translations were made under the other mode's rules
           end
         end
         RegCr3Offset: begin
           if (v[11:0] != '0 || v >= PhysLimit) st = StsBadCr3;
-          else ctx_d.cr3 = v;
+          else cfg_d.cr3 = v;
         end
         RegPcidOffset: begin
           if ((v >> PcidBits) != '0) st = StsBadValue;
-          else ctx_d.pcid = v[11:0];
+          else cfg_d.pcid = v[11:0];
         end
         RegEptpOffset: begin
           if (v != '0 && !eptp_valid(v)) st = StsBadEptp;
-          else ctx_d.eptp = v;
+          else cfg_d.eptp = v;
         end
         RegVmidOffset: begin
           if ((v >> VmidBits) != '0) st = StsBadValue;
-          else ctx_d.vmid = v[15:0];
+          else cfg_d.vmid = v[15:0];
         end
+        // Staged segment writes and SEG_COMMIT: walk_seg_regs checks and applies them.
         RegBaseGOffset, RegLimitGOffset, RegOffsetGOffset,
-        RegBaseVOffset, RegLimitVOffset, RegOffsetVOffset: begin
-          if (v[11:0] != '0) begin
-            st = StsSegMisaligned;
-          end else begin
-            unique case (reg_addr_i)
-              RegBaseGOffset:   sg_d.base   = v;
-              RegLimitGOffset:  sg_d.limit  = v;
-              RegOffsetGOffset: sg_d.offset = v;
-              RegBaseVOffset:   sv_d.base   = v;
-              RegLimitVOffset:  sv_d.limit  = v;
-              default:          sv_d.offset = v;
-            endcase
-          end
-        end
-        RegSegCommitOffset: begin
-          sg_st = v[SegCommitCommitGLsb] ? seg_check(sg_q, GuestLimit) : StsOk;
-          sv_st = v[SegCommitCommitVLsb] ? seg_check(sv_q, PhysLimit) : StsOk;
-          if ((v & ~64'h3) != '0) begin
-            st = StsBadValue;
-          end else if (sg_st != StsOk) begin
-            st = sg_st;
-          end else if (sv_st != StsOk) begin
-            st = sv_st;
-          end else begin
-            if (v[SegCommitCommitGLsb] && ctx_q.gseg != sg_q) begin
-              ctx_d.gseg = sg_q;
-              flush      = 1'b1;
-            end
-            if (v[SegCommitCommitVLsb] && ctx_q.vseg != sv_q) begin
-              ctx_d.vseg = sv_q;
-              flush      = 1'b1;
-            end
-          end
+        RegBaseVOffset, RegLimitVOffset, RegOffsetVOffset, RegSegCommitOffset: begin
+          st    = seg_st;
+          flush = seg_changed;
         end
         RegFilterCtrlOffset: begin
           if ((v & ~64'h1) != '0) begin
@@ -249,7 +221,7 @@ module walker_regs
           end else if (v[ConfigMaxphyaddrLsb +: ConfigMaxphyaddrWidth] != 7'(MaxPhyAddr)) begin
             st = StsReadOnly;
           end else begin
-            ctx_d.ad = v[ConfigAdEnableLsb];
+            cfg_d.ad = v[ConfigAdEnableLsb];
           end
         end
         default: st = StsBadOffset;
@@ -257,9 +229,7 @@ module walker_regs
     end
 
     if (st != StsOk) begin  // refused: only STATUS changes
-      ctx_d          = ctx_q;
-      sg_d           = sg_q;
-      sv_d           = sv_q;
+      cfg_d          = cfg_q;
       inv_addr_d     = inv_addr_q;
       filter_clear_o = 1'b0;
       filter_add_o   = 1'b0;
@@ -274,8 +244,8 @@ module walker_regs
       inv_valid_o = 1'b1;
       inv_op_o    = OpFlushAll;
       inv_addr_o  = '0;
-      inv_pcid_o  = ctx_d.pcid;
-      inv_vmid_o  = ctx_d.vmid;
+      inv_pcid_o  = cfg_d.pcid;
+      inv_vmid_o  = cfg_d.vmid;
     end
     if (fault_valid_i) begin
       finfo_d = (64'(fault_i.kind) << FaultInfoKindLsb) |
@@ -290,20 +260,16 @@ module walker_regs
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
-      ctx_q      <= '0;
-      ctx_q.mode <= mode_e'(RegModeReset[2:0]);
-      ctx_q.ad   <= RegConfigReset[ConfigAdEnableLsb];
-      sg_q       <= '0;
-      sv_q       <= '0;
+      cfg_q      <= '0;
+      cfg_q.mode <= mode_e'(RegModeReset[2:0]);
+      cfg_q.ad   <= RegConfigReset[ConfigAdEnableLsb];
       inv_addr_q <= RegInvAddrReset;
       status_q   <= RegStatusReset;
       finfo_q    <= RegFaultInfoReset;
       fgva_q     <= RegFaultGvaReset;
       fgpa_q     <= RegFaultGpaReset;
     end else begin
-      ctx_q      <= ctx_d;
-      sg_q       <= sg_d;
-      sv_q       <= sv_d;
+      cfg_q      <= cfg_d;
       inv_addr_q <= inv_addr_d;
       status_q   <= status_d;
       finfo_q    <= finfo_d;
@@ -312,5 +278,5 @@ module walker_regs
     end
   end
 
-  assign ctx_o = ctx_q;
+  assign ctx_o = '{cfg: cfg_q, gseg: gseg, vseg: vseg};
 endmodule : walker_regs

@@ -247,16 +247,21 @@ TEST(RegMap, SvEnumsCoverEveryEncodedValue) {
   EXPECT_EQ(stages[2].second, static_cast<unsigned>(FaultStage::kFinal));
 }
 
+// The rows are one flat vector, row j of hash i at element i*FilterKeyBits + j: the
+// concatenation lists element 0 last.
 TEST(RegMap, SvPackageCarriesTheH3Rows) {
   const std::string sv = regmap::generate_sv();
-  const std::size_t begin = sv.find("FilterH3Rows [FilterMaxHashes][FilterKeyBits]");
+  const std::size_t begin = sv.find(
+      "localparam logic [FilterMaxHashes*FilterKeyBits*FilterMaxIndexBits-1:0] FilterH3Rows = {");
   ASSERT_NE(begin, std::string::npos);
-  const std::string body = sv.substr(begin, sv.find("};", begin) - begin);
+  std::string body = sv.substr(begin, sv.find("};", begin) - begin);
+  body = std::regex_replace(body, std::regex("//[^\n]*"), "");  // "// hash 7, rows 39..0"
   const std::regex value_re(R"(16'h([0-9a-f]{4}))");
   std::vector<unsigned> values;
   for (std::sregex_iterator it(body.begin(), body.end(), value_re), e; it != e; ++it)
     values.push_back(static_cast<unsigned>(std::stoul((*it)[1], nullptr, 16)));
   ASSERT_EQ(values.size(), std::size_t{kFilterMaxHashes} * kFilterKeyBits);
+  std::reverse(values.begin(), values.end());
   for (unsigned i = 0; i < kFilterMaxHashes; ++i)
     for (unsigned j = 0; j < kFilterKeyBits; ++j)
       ASSERT_EQ(values[i * kFilterKeyBits + j], kH3Rows[i][j]) << i << "," << j;
