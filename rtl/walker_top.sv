@@ -24,6 +24,11 @@ module walker_top
   parameter int unsigned PdWays       = 4,
   parameter int unsigned NtlbEntries  = 32,   // nested TLB (0 disables it)
   parameter int unsigned NtlbWays     = 4,
+  // Fault injection for the tests that show the checkers catch a wrong walker (library
+  // mmuvp_rtl_walker_bug): every MMIO write to OFFSET_G / OFFSET_V is XOR-ed with this, so the
+  // walker adds a wrong segment offset while software believes the programmed one. 0 in every
+  // real build.
+  parameter logic [63:0] InjectOffsetXor = '0,
   localparam int unsigned TagBits     = (W > 1) ? $clog2(W) : 1
 ) (
   input  logic                    clk,
@@ -115,6 +120,14 @@ module walker_top
   logic                            fault_taken;
   fault_t                          fault_rsp;
   reg_status_e                     reg_st;
+  logic [63:0]                     reg_wdata_regs;  // reg_wdata, with InjectOffsetXor applied
+
+  always_comb begin
+    reg_wdata_regs = reg_wdata;
+    if (reg_write && (reg_addr == RegOffsetGOffset || reg_addr == RegOffsetVOffset)) begin
+      reg_wdata_regs = reg_wdata ^ InjectOffsetXor;
+    end
+  end
 
   walker_regs #(
     .MaxPhyAddr  (MaxPhyAddr),
@@ -126,7 +139,7 @@ module walker_top
     .reg_valid_i   (reg_valid),
     .reg_write_i   (reg_write),
     .reg_addr_i    (reg_addr),
-    .reg_wdata_i   (reg_wdata),
+    .reg_wdata_i   (reg_wdata_regs),
     .reg_rdata_o   (reg_rdata),
     .reg_status_o  (reg_st),
     .ctx_o         (ctx),

@@ -1,7 +1,7 @@
 # `mmuvp cosim` (tb/cmd_cosim.cpp, its command line in tb/cosim_cli.cpp): the cycle-level SystemC
 # walker and the Verilated RTL walker in lockstep (tb/cosim.h), the RTL behind its SystemC wrapper
 # (tb/rtl_walker_sc.h). The library is built three times: mmuvp_cosim over the RTL walker,
-# mmuvp_cosim_bug over the walker with the injected bug (rtl/bug/walker_top_bug.sv) for the test
+# mmuvp_cosim_bug over the walker with the injected bug (walker_top's InjectOffsetXor) for the test
 # that the co-simulation catches it, and mmuvp_cosim_cov over the coverage-instrumented walker
 # (mmuvp_rtl_walker_cov) for the coverage regression. The library also holds the RTL walker as the
 # platform's walker (tb/rtl_walker_port.h, `mmuvp run --walker rtl`), which the simulations
@@ -22,7 +22,6 @@ foreach(variant IN ITEMS "" "_bug" "_cov")
                         mmuvp_systemc fmt::fmt)
 endforeach()
 set_target_properties(mmuvp_cosim_bug PROPERTIES EXCLUDE_FROM_ALL TRUE)
-target_compile_definitions(mmuvp_cosim_bug PRIVATE MMUVP_RTL_BUG_WRAPPER)
 target_compile_definitions(mmuvp_cosim_cov PRIVATE MMUVP_RTL_COVERAGE)
 target_link_libraries(mmuvp_sim PUBLIC mmuvp_cosim)
 

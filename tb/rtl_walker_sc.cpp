@@ -31,8 +31,7 @@ constexpr unsigned kSlots = 2;           // walker_top's default W
 constexpr unsigned kMaxStallPercent = 90;
 
 // Slot i's state register (walk_slot.state_q, encoded as tlm::WState), by the name Verilator gives
-// it in walker_top's generate block of each slot (in the injected-bug build, walker_top is the
-// instance u_walker of the wrapper walker_top_bug). Verilator either inlines the slot module into
+// it in walker_top's generate block of each slot. Verilator either inlines the slot module into
 // the root (a member PATH__DOT__state_q) or keeps it a submodule (a member __PVT__PATH pointing to
 // the slot's class, field __PVT__state_q), by its own size heuristics: the coverage build, whose
 // slot carries the coverage counters, keeps it. SlotStateN reads whichever the model has.
@@ -45,15 +44,8 @@ constexpr unsigned kMaxStallPercent = 90;
   struct name<Root, std::void_t<decltype(Root::path##__DOT__state_q)>> {                 \
     static unsigned get(const Root& r) { return r.path##__DOT__state_q; }                \
   };
-#ifdef MMUVP_RTL_BUG_WRAPPER
-MMUVP_SLOT_STATE_READER(SlotState0,
-                        walker_top_bug__DOT__u_walker__DOT__gen_slot__BRA__0__KET____DOT__u_slot)
-MMUVP_SLOT_STATE_READER(SlotState1,
-                        walker_top_bug__DOT__u_walker__DOT__gen_slot__BRA__1__KET____DOT__u_slot)
-#else
 MMUVP_SLOT_STATE_READER(SlotState0, walker_top__DOT__gen_slot__BRA__0__KET____DOT__u_slot)
 MMUVP_SLOT_STATE_READER(SlotState1, walker_top__DOT__gen_slot__BRA__1__KET____DOT__u_slot)
-#endif
 #undef MMUVP_SLOT_STATE_READER
 
 tlm::WState slot_state(const Vwalker_top& t, unsigned i) {

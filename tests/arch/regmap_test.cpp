@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/command_output.h"
 #include "arch/fault.h"
 #include "arch/mmu_regs.h"
 #include "arch/mode.h"
@@ -278,13 +278,9 @@ TEST(RegMap, GeneratedSvLintsCleanWithVerilator) {
   }
   const std::string cmd = "cd '" + dir.string() + "' && verilator --lint-only -Wall " +
                           file.filename().string() + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string output;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) output += buf;
-  const int rc = ::pclose(p);
-  EXPECT_EQ(rc, 0);
+  bool ok = false;
+  const std::string output = mmuvp::test::command_output(cmd, ok);
+  EXPECT_TRUE(ok);
   EXPECT_EQ(output, "");
   fs::remove_all(dir);
 }

@@ -1,5 +1,5 @@
 // The checker catches a deliberately broken RTL walker: linked against mmuvp_rtl_walker_bug
-// (rtl/bug/walker_top_bug.sv: every OFFSET_G/OFFSET_V write lands 4 KiB off), the same stimulus
+// (walker_top's InjectOffsetXor: every OFFSET_G/OFFSET_V write lands 4 KiB off), the same stimulus
 // that the correct walker passes must be rejected in every segment mode, on a segment
 // translation, and the report must name the differing host (or guest) physical address. Walks
 // that use no segment (native, nested) must still pass: the bug is in the segment path only.

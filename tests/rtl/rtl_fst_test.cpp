@@ -5,7 +5,6 @@
 // files of waves/ name (so the save files open on a real trace).
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/command_output.h"
 #include "tests/rtl/rtl_stub_bench.h"
 #include "tlm/walk_fsm.h"
 
@@ -23,19 +23,6 @@ namespace mmuvp::rtltest {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Runs `command` and returns its standard output ("" and ok = false if it failed).
-std::string run(const std::string& command, bool& ok) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  ok = p != nullptr;
-  if (p == nullptr) return out;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ok = pclose(p) == 0;
-  return out;
-}
 
 // The parts of a VCD the test looks at.
 struct Vcd {
@@ -136,7 +123,8 @@ class RtlFst : public ::testing::Test {
     EXPECT_TRUE(fs::exists(fst));
     EXPECT_GT(fs::file_size(fst), 0u);
     bool ok = false;
-    const std::string vcd = run("fst2vcd -e -f '" + fst.string() + "' 2>/dev/null", ok);
+    const std::string vcd =
+        mmuvp::test::command_output("fst2vcd -e -f '" + fst.string() + "' 2>/dev/null", ok);
     EXPECT_TRUE(ok) << "fst2vcd failed";
     return parse_vcd(vcd);
   }

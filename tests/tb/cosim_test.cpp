@@ -1,6 +1,6 @@
 // Co-simulation (tb/cosim.h): a short lockstep run of the cycle-level and RTL walkers in each mode
 // must compare every translation with zero mismatches; built against the RTL with the injected
-// segment-offset bug (rtl/bug/walker_top_bug.sv, MMUVP_COSIM_BUG) the same run must stop at a
+// segment-offset bug (walker_top's InjectOffsetXor, MMUVP_COSIM_BUG) the same run must stop at a
 // mismatch with a report naming the request and both responses. Each case elaborates SystemC once
 // (its own process through ctest).
 #include <gtest/gtest.h>

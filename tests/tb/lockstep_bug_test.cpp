@@ -1,5 +1,5 @@
-// `--walker cosim` against the RTL with the injected segment-offset bug (rtl/bug/walker_top_bug.sv:
-// OFFSET_G/OFFSET_V written 4 KiB off), linked through mmuvp_sim_bug: in the modes that translate
+// `--walker cosim` against the RTL with the injected segment-offset bug (walker_top's
+// InjectOffsetXor: OFFSET_G/OFFSET_V written 4 KiB off), linked through mmuvp_sim_bug: in the modes that translate
 // through a segment the platform's lockstep must stop at the first walk that uses the segment,
 // flag the run (one lockstep mismatch, fewer walks compared than served) and report the request,
 // both responses with the hPA that differs, the edge and the waveform window. In nested mode (no

@@ -6,11 +6,11 @@
 // cannot run is a one-line error.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <sstream>
 #include <string>
 
+#include "tests/command_output.h"
 #include "tb/run_json.h"
 #include "tests/tb/run_mmuvp.h"
 
@@ -23,19 +23,6 @@ namespace {
 
 constexpr const char* kNested =
     "run --mode nested --workload gups --accesses 3000 --footprint 32m --seed 5 --json -";
-
-// Runs `command` and returns its standard output ("" and ok = false if it failed).
-std::string run_command(const std::string& command, bool& ok) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  ok = p != nullptr;
-  if (p == nullptr) return out;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ok = pclose(p) == 0;
-  return out;
-}
 
 tb::Json run_json(const std::string& args) {
   TempDir dir;
@@ -91,7 +78,7 @@ TEST(RtlRun, WaveIsTheRtlFstWithStateNames) {
   ASSERT_EQ(r.code, 0) << r.err;
   ASSERT_TRUE(std::filesystem::exists(fst));
   bool ok = false;
-  const std::string vcd = run_command("fst2vcd -e -f '" + fst + "' 2>/dev/null", ok);
+  const std::string vcd = test::command_output("fst2vcd -e -f '" + fst + "' 2>/dev/null", ok);
   ASSERT_TRUE(ok) << "fst2vcd failed";
   // The enum table of the state type names all 17 states.
   std::size_t table = std::string::npos;
