@@ -63,22 +63,6 @@ struct StubCase {
   }
 };
 
-// Physical memory that ends at `limit`: references beyond it are memory errors.
-class EndedMemory final : public arch::PhysMem {
- public:
-  EndedMemory(arch::PhysMem& inner, std::uint64_t limit) : inner_(inner), limit_(limit) {}
-  bool read64(std::uint64_t pa, std::uint64_t& v) override {
-    return pa < limit_ && inner_.read64(pa, v);
-  }
-  bool write64(std::uint64_t pa, std::uint64_t v) override {
-    return pa < limit_ && inner_.write64(pa, v);
-  }
-
- private:
-  arch::PhysMem& inner_;
-  std::uint64_t limit_;
-};
-
 // A stub-built machine, the RTL (its registers programmed by replaying the stub's writes to core 0
 // into the RTL and a mirror register block) and the checker.
 class StubBench {

@@ -24,6 +24,22 @@ class VerilatedFstC;
 
 namespace mmuvp::rtltest {
 
+// Physical memory that ends at `limit`: references beyond it are memory errors.
+class EndedMemory final : public arch::PhysMem {
+ public:
+  EndedMemory(arch::PhysMem& inner, std::uint64_t limit) : inner_(inner), limit_(limit) {}
+  bool read64(std::uint64_t pa, std::uint64_t& v) override {
+    return pa < limit_ && inner_.read64(pa, v);
+  }
+  bool write64(std::uint64_t pa, std::uint64_t v) override {
+    return pa < limit_ && inner_.write64(pa, v);
+  }
+
+ private:
+  arch::PhysMem& inner_;
+  std::uint64_t limit_;
+};
+
 // Port behaviour of the testbench side.
 struct PortTiming {
   unsigned min_latency = 1;       // memory latency L in cycles (>= 1)

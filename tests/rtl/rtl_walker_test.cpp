@@ -58,22 +58,6 @@ class RecordingBus final : public stub::MachineBus {
   stub::MachineBus& inner_;
 };
 
-// Physical memory that ends at `limit`: references beyond it are memory errors.
-class LimitedMemory final : public arch::PhysMem {
- public:
-  LimitedMemory(arch::PhysMem& inner, std::uint64_t limit) : inner_(inner), limit_(limit) {}
-  bool read64(std::uint64_t pa, std::uint64_t& v) override {
-    return pa < limit_ && inner_.read64(pa, v);
-  }
-  bool write64(std::uint64_t pa, std::uint64_t v) override {
-    return pa < limit_ && inner_.write64(pa, v);
-  }
-
- private:
-  arch::PhysMem& inner_;
-  std::uint64_t limit_;
-};
-
 // A stub-built machine, the RTL with a mirror register block programmed by replaying the stub's
 // writes to core 0, and the checker.
 struct Bench {
@@ -121,7 +105,7 @@ struct Bench {
   RecordingBus bus;
   stub::Scenario scenario;
   stub::Range scenario_region = scenario.region();
-  LimitedMemory limited;
+  EndedMemory limited;
   arch::RegisterBlock mirror;
   RtlWalker rtl;
   tlm::TranslationChecker checker;
