@@ -83,6 +83,21 @@ void validate(const RunConfig& c) {
   }
 }
 
+}  // namespace
+
+workloads::WorkloadConfig workload_config(const RunConfig& c, unsigned core) {
+  workloads::WorkloadConfig wc;
+  wc.footprint = c.footprint;
+  wc.accesses = c.accesses;
+  wc.seed = c.seed;
+  wc.thread = core;
+  wc.threads = c.cores;
+  wc.private_in_heap = c.private_in_heap;
+  return wc;
+}
+
+namespace {
+
 // One stream per core: thread `core` of `cores` of the workload, or the trace.
 std::vector<std::unique_ptr<workloads::Workload>> make_streams(const RunConfig& c) {
   std::vector<std::unique_ptr<workloads::Workload>> out;
@@ -91,14 +106,7 @@ std::vector<std::unique_ptr<workloads::Workload>> make_streams(const RunConfig& 
       if (!c.trace.empty()) {
         out.push_back(workloads::make_trace_workload(c.trace));
       } else {
-        workloads::WorkloadConfig wc;
-        wc.footprint = c.footprint;
-        wc.accesses = c.accesses;
-        wc.seed = c.seed;
-        wc.thread = core;
-        wc.threads = c.cores;
-        wc.private_in_heap = c.private_in_heap;
-        out.push_back(workloads::make_workload(c.workload, wc));
+        out.push_back(workloads::make_workload(c.workload, workload_config(c, core)));
       }
     }
   } catch (const workloads::TraceError& e) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tb/run_config.h"
+#include "workloads/factory.h"
 
 namespace mmuvp::tb {
 
@@ -21,6 +22,9 @@ class SimulationError : public std::runtime_error {
 // Progress: accesses completed so far (all cores) and the total expected (0 if unknown). Called
 // from the simulation at most every ~0.1 s of host time.
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+// The generator configuration of core `core`'s stream of `c` (thread `core` of c.cores).
+workloads::WorkloadConfig workload_config(const RunConfig& c, unsigned core);
 
 // Throws SimulationError for bad configurations. With config.check, a mismatch against the golden
 // model does not throw: it is counted (CoreStats::mismatches) and the first one is reported in

@@ -343,11 +343,7 @@ TEST(PlatformCrossCheck, CatchesAStaleTlbEntry) {
   RunConfig c = small_run(Mode::kNative, "gups", WalkerKind::kTlm, 200'000, 8 * kMiB);
   c.pwc = true;
   c.check = true;
-  workloads::WorkloadConfig wc;
-  wc.footprint = c.footprint;
-  wc.accesses = c.accesses;
-  wc.seed = c.seed;
-  auto stream = workloads::make_workload("gups", wc);
+  auto stream = workloads::make_workload("gups", tb::workload_config(c, 0));
   tlm::PlatformConfig pc;
   pc.pwc = effective_pwc(c);
   pc.ntlb = effective_ntlb(c);

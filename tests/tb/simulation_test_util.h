@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tb/run_config.h"
+#include "tb/simulation.h"
 #include "workloads/factory.h"
 
 namespace mmuvp::test {
@@ -36,13 +37,7 @@ struct StreamPages {
 
 // Replays the stream core `core` of `c` runs (generators only) and collects its pages.
 inline StreamPages stream_pages(const tb::RunConfig& c, unsigned core = 0) {
-  workloads::WorkloadConfig wc;
-  wc.footprint = c.footprint;
-  wc.accesses = c.accesses;
-  wc.seed = c.seed;
-  wc.thread = core;
-  wc.threads = c.cores;
-  auto w = workloads::make_workload(c.workload, wc);
+  auto w = workloads::make_workload(c.workload, tb::workload_config(c, core));
   const auto span = workloads::primary_span(w->regions());
   StreamPages out;
   std::vector<workloads::MemAccess> buf(1024);
