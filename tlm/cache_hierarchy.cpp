@@ -122,12 +122,10 @@ CacheLevel::CacheLevel(std::string name, const CacheLevelConfig& cfg, std::uint3
       index_(geometry_.enabled() ? geometry_.sets() : 1) {
   if (!geometry_.enabled()) return;
   stride_ = (geometry_.ways + kPad - 1) / kPad * kPad;
-  const std::size_t slots = std::size_t{geometry_.sets()} * stride_;
-  lines_.assign(slots, kNoLine);
-  stamps_.assign(slots, kPadStamp);
-  dirty_.assign(slots, 0);
-  for (std::size_t s = 0; s < slots; s += stride_) {
-    for (std::uint32_t w = 0; w < geometry_.ways; ++w) stamps_[s + w] = w;  // invalid, way w
+  words_.assign(std::size_t{geometry_.sets()} * 2 * stride_, kNoLine);
+  for (std::size_t base = 0; base < words_.size(); base += 2 * stride_) {
+    for (std::uint32_t w = 0; w < stride_; ++w)
+      words_[base + stride_ + w] = w < geometry_.ways ? w : kPadStamp;  // invalid, way w
   }
 }
 
@@ -136,8 +134,7 @@ bool CacheLevel::fill(std::uint64_t line, bool dirty, std::uint64_t* victim) {
   const std::uint32_t slot = find(base, line);
   if (slot == kNoSlot) return fill_at(this->victim(base), line, dirty, victim);
   // Present: refreshed in place, nothing evicted.
-  touch(slot);
-  dirty_[slot] |= static_cast<std::uint8_t>(dirty);
+  touch(slot, dirty);
   ++counters_.fills;
   return false;
 }
@@ -149,12 +146,14 @@ bool CacheLevel::contains(std::uint64_t line) const {
 bool CacheLevel::is_dirty(std::uint64_t line) const {
   if (!enabled()) return false;
   const std::uint32_t slot = find(base_of(line), line);
-  return slot != kNoSlot && dirty_[slot] != 0;
+  return slot != kNoSlot && (words_[slot + stride_] & kDirtyBit) != 0;
 }
 
 std::uint32_t CacheLevel::valid_lines() const {
   std::uint32_t n = 0;
-  for (std::uint64_t l : lines_) n += l != kNoLine;
+  for (std::size_t base = 0; base < words_.size(); base += 2 * stride_) {
+    for (std::uint32_t w = 0; w < stride_; ++w) n += words_[base + w] != kNoLine;
+  }
   return n;
 }
 
@@ -163,12 +162,13 @@ std::vector<std::uint64_t> CacheLevel::lru_lines(std::uint64_t line) const {
   if (!enabled()) return {};
   const std::uint32_t base = base_of(line);
   for (std::uint32_t w = 0; w < geometry_.ways; ++w) {
-    if (lines_[base + w] != kNoLine) slots.push_back(base + w);
+    if (words_[base + w] != kNoLine) slots.push_back(base + w);
   }
-  std::sort(slots.begin(), slots.end(),
-            [this](std::uint32_t a, std::uint32_t b) { return stamps_[a] > stamps_[b]; });
+  std::sort(slots.begin(), slots.end(), [this](std::uint32_t a, std::uint32_t b) {
+    return words_[a + stride_] > words_[b + stride_];
+  });
   std::vector<std::uint64_t> out;
-  for (std::uint32_t s : slots) out.push_back(lines_[s]);
+  for (std::uint32_t s : slots) out.push_back(words_[s]);
   return out;
 }
 
@@ -208,6 +208,9 @@ CacheAccess CacheHierarchy::access_probed(std::uint64_t line, bool is_write, Req
   // filled into. A level's set does not change between its miss and its fill: the fills below it
   // and their writebacks touch only lower levels (a writeback marks a lower copy dirty and never
   // changes an LRU order), and the shared LLC serves no other core meanwhile.
+  // The LLC's tag array is far larger than the host's own caches: its set is requested from host
+  // memory now, to arrive while L1D and L2 are probed.
+  shared_->llc().prefetch_set(line);
   CacheLevel::Probe p1;
   if (l1d_.enabled()) {
     p1 = l1d_.probe(line, is_write, who);

@@ -80,14 +80,17 @@ struct CacheLevelCounters {
 
 // One level's tag array, true LRU (as tlm/set_assoc.h defines it: the victim is the first invalid
 // way, else the way used longest ago). Laid out for the per-access scan rather than through
-// SetAssoc: per way a line number (kNoLine when invalid), a use stamp and a dirty flag, in three
-// arrays, every set padded to a multiple of 4 ways with ways that never match and are never
-// chosen. A stamp is (use counter << kWayBits) | way: 0 << kWayBits | way while invalid, so the
-// smallest stamp of a set names the victim directly (the first invalid way, else the least
-// recently used), and a miss finds it with one branch-free min over the set.
+// SetAssoc: each set is one contiguous block of 64-bit words, its line numbers (kNoLine when
+// invalid) followed by its use stamps, the way count padded to a multiple of 4 with ways that
+// never match and are never chosen. One block is one run of host cache lines, so a set of a
+// large level costs one burst of host-memory traffic. A stamp is
+//   (use counter << kCounterShift) | (dirty << kWayBits) | way
+// with counter 0 while the way is invalid, so the smallest stamp of a set names the victim directly
+// (the first invalid way, else the least recently used: counters of valid ways are distinct), and
+// a miss finds it with one branch-free min over the set.
 class CacheLevel {
  public:
-  // Slot handle: set * stride + way. kNoSlot for none.
+  // Slot handle: the index of the way's line word (set block + way). kNoSlot for none.
   static constexpr std::uint32_t kNoSlot = ~0u;
 
   // Throws std::invalid_argument naming `name` for a bad geometry.
@@ -120,20 +123,18 @@ class CacheLevel {
       return Probe{false, victim(base)};
     }
     ++c.hits;
-    touch(slot);
-    dirty_[slot] |= static_cast<std::uint8_t>(write);
+    touch(slot, write);
     return Probe{true, slot};
   }
   // The exact fast path of a hit: if `slot` (a handle from probe() or fill_at(), of any age)
   // still holds `line`, counts and applies the hit exactly as access() would (the slot becomes
   // most recently used, a write marks it dirty) and returns true; otherwise changes nothing.
   bool hit_at(std::uint32_t slot, std::uint64_t line, bool write, Requester who) {
-    if (lines_[slot] != line) return false;
+    if (words_[slot] != line) return false;
     CacheAccessCounters& c = counters_.by_requester[static_cast<unsigned>(who)];
     ++c.accesses;
     ++c.hits;
-    touch(slot);
-    dirty_[slot] |= static_cast<std::uint8_t>(write);
+    touch(slot, write);
     return true;
   }
   // Installs `line` as most recently used (in place if present, dirty staying dirty). Returns
@@ -141,12 +142,12 @@ class CacheLevel {
   bool fill(std::uint64_t line, bool dirty, std::uint64_t* victim);
   // fill() of a line that probe() missed, into the slot the probe chose.
   bool fill_at(std::uint32_t slot, std::uint64_t line, bool dirty, std::uint64_t* victim) {
-    const bool evicted = lines_[slot] != kNoLine;
-    const bool write_back = evicted && dirty_[slot] != 0;
-    if (write_back) *victim = lines_[slot];
-    lines_[slot] = line;
-    touch(slot);
-    dirty_[slot] = static_cast<std::uint8_t>(dirty);
+    std::uint64_t& stamp = words_[slot + stride_];
+    const bool evicted = words_[slot] != kNoLine;
+    const bool write_back = (stamp & kDirtyBit) != 0;  // only a valid way is ever dirty
+    if (write_back) *victim = words_[slot];
+    words_[slot] = line;
+    stamp = (++clock_ << kCounterShift) | (std::uint64_t{dirty} << kWayBits) | (stamp & kWayMask);
     ++counters_.fills;
     counters_.evictions += evicted;
     counters_.writebacks += write_back;
@@ -156,8 +157,16 @@ class CacheLevel {
   bool absorb_writeback(std::uint64_t line) {
     const std::uint32_t slot = find(base_of(line), line);
     if (slot == kNoSlot) return false;
-    dirty_[slot] = 1;
+    words_[slot + stride_] |= kDirtyBit;
     return true;
+  }
+  // Asks the host to start loading the set that holds `line` (no effect on the model): a caller
+  // that knows it will probe this level soon overlaps the host's memory latency with other work.
+  void prefetch_set(std::uint64_t line) const {
+    if (!enabled()) return;
+    const char* p = reinterpret_cast<const char*>(words_.data() + base_of(line));
+    const char* end = p + 2 * std::size_t{stride_} * sizeof(std::uint64_t);
+    for (; p < end; p += kHostLine) __builtin_prefetch(p);
   }
   // Uncounted presence test (tests, debug).
   bool contains(std::uint64_t line) const;
@@ -175,18 +184,24 @@ class CacheLevel {
   static constexpr std::uint32_t kPad = 4;  // ways per set rounded up to a multiple of this
   static constexpr unsigned kWayBits = 12;  // kMaxWays = 4096 ways
   static constexpr std::uint64_t kWayMask = (1ull << kWayBits) - 1;
+  static constexpr std::uint64_t kDirtyBit = 1ull << kWayBits;
+  static constexpr unsigned kCounterShift = kWayBits + 1;
   static constexpr std::uint64_t kPadStamp = ~0ull;  // larger than any stamp: never the victim
+  static constexpr std::size_t kHostLine = 64;       // bytes per prefetch
   static_assert(kMaxWays <= (1u << kWayBits), "a stamp's way bits must hold every way");
-  // The use counter has 64 - kWayBits = 52 bits: 4.5e15 uses of one level, never reached.
+  // The use counter has 64 - kCounterShift = 51 bits: 2.2e15 uses of one level, never reached.
 
-  std::uint32_t base_of(std::uint64_t line) const { return index_(line) * stride_; }
-  // Makes the slot most recently used (its way bits stay).
-  void touch(std::uint32_t slot) {
-    stamps_[slot] = (++clock_ << kWayBits) | (stamps_[slot] & kWayMask);
+  // The set block of `line`: its first line word.
+  std::uint32_t base_of(std::uint64_t line) const { return index_(line) * (2 * stride_); }
+  // Makes the slot most recently used (its way bits stay; a write sets its dirty bit).
+  void touch(std::uint32_t slot, bool write) {
+    std::uint64_t& stamp = words_[slot + stride_];
+    stamp = (++clock_ << kCounterShift) | (std::uint64_t{write} << kWayBits) |
+            (stamp & (kDirtyBit | kWayMask));
   }
   // The slot of `line` in the set at `base`, or kNoSlot.
   std::uint32_t find(std::uint32_t base, std::uint64_t line) const {
-    const std::uint64_t* l = lines_.data() + base;
+    const std::uint64_t* l = words_.data() + base;
     for (std::uint32_t w = 0; w < stride_; w += kPad) {
       if (l[w] == line) return base + w;
       if (l[w + 1] == line) return base + w + 1;
@@ -197,7 +212,7 @@ class CacheLevel {
   }
   // The slot a new line of the set at `base` goes to: the smallest stamp's way.
   std::uint32_t victim(std::uint32_t base) const {
-    const std::uint64_t* st = stamps_.data() + base;
+    const std::uint64_t* st = words_.data() + base + stride_;
     std::uint64_t m0 = st[0], m1 = st[1], m2 = st[2], m3 = st[3];
     for (std::uint32_t w = kPad; w < stride_; w += kPad) {
       m0 = std::min(m0, st[w]);
@@ -213,10 +228,8 @@ class CacheLevel {
   std::uint32_t latency_ = 0;
   Geometry geometry_;
   SetIndex index_;
-  std::uint32_t stride_ = 0;           // ways rounded up to a multiple of kPad
-  std::vector<std::uint64_t> lines_;   // [set * stride + way]: line number, kNoLine if invalid
-  std::vector<std::uint64_t> stamps_;  // (use counter << kWayBits) | way; counter 0 invalid
-  std::vector<std::uint8_t> dirty_;
+  std::uint32_t stride_ = 0;          // ways rounded up to a multiple of kPad
+  std::vector<std::uint64_t> words_;  // per set: stride_ line numbers, then stride_ stamps
   std::uint64_t clock_ = 0;
   CacheLevelCounters counters_;
 };
@@ -272,13 +285,19 @@ class CacheHierarchy {
   // holds the line, the hit is counted and applied there without scanning the set. Otherwise
   // each level is probed once (lookup and replacement choice in one scan).
   CacheAccess access(arch::hpa_t pa, bool is_write, Requester who) {
-    const std::uint64_t line = pa >> line_shift_;
-    SlotHint& h = hints_[hint_index(line)];
-    if (h.line == line && l1d_.hit_at(h.slot, line, is_write, who)) {
-      return served(CacheLevelId::kL1D, l1d_.latency(), who);
-    }
-    return access_probed(line, is_write, who);
+    if (hinted_l1d_hit(pa, is_write, who)) return CacheAccess{l1d_.latency(), CacheLevelId::kL1D};
+    return access_probed(pa >> line_shift_, is_write, who);
   }
+  // access()'s fast path alone: true if the hint found the line in L1D (the hit is counted and
+  // applied, and served by L1D); false, changing nothing, if it did not.
+  bool hinted_l1d_hit(arch::hpa_t pa, bool is_write, Requester who) {
+    const std::uint64_t line = pa >> line_shift_;
+    const SlotHint& h = hints_[hint_index(line)];
+    if (h.line != line || !l1d_.hit_at(h.slot, line, is_write, who)) return false;
+    served(CacheLevelId::kL1D, l1d_.latency(), who);
+    return true;
+  }
+
   // The general path the fast one must equal in every counter, line, dirty bit and LRU order:
   // find at each level, then fill() the levels passed (tests compare the two on random streams).
   CacheAccess access_reference(arch::hpa_t pa, bool is_write, Requester who);

@@ -35,6 +35,7 @@ MemorySystem::MemorySystem(sc_core::sc_module_name name, const MemorySystemConfi
     : sc_module(name),
       config_(validated(config)),
       limit_(1ull << config.phys_bits),
+      l1d_latency_(config.cache.l1d.latency),
       caches_(config.cache, config.cores),
       frame_cache_(kFrameCacheSize) {
   const std::uint32_t latency[kCacheLevelIds] = {config_.cache.l1d.latency, config_.cache.l2.latency,
@@ -59,6 +60,18 @@ MemorySystem::MemorySystem(sc_core::sc_module_name name, const MemorySystemConfi
     sockets_.push_back(std::make_unique<Socket>(n.c_str()));
     sockets_.back()->bind(*ports_.back());
   }
+}
+
+// Out of line on purpose (the data ports' inline path must not absorb these): GCC would inline them
+// into the Port in this translation unit.
+[[gnu::noinline]] void MemorySystem::walker_b_transport(unsigned p, tlm_generic_payload& trans,
+                                      sc_core::sc_time& delay) {
+  walker_b_transport_inline(p, trans, delay);
+}
+
+[[gnu::noinline]] void MemorySystem::data_timed_slow(unsigned p, tlm_generic_payload& trans,
+                                   sc_core::sc_time& delay, bool write) {
+  timed_by_caches(p, trans, delay, write, Requester::kData);  // its hint check fails again
 }
 
 bool MemorySystem::check(unsigned port, tlm_generic_payload& trans) const {

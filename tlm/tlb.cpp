@@ -140,6 +140,17 @@ TlbLevel::TlbLevel(std::string name, const std::vector<ArraySpec>& arrays)
   }
 }
 
+const TlbEntry* TlbLevel::probe_arrays(arch::gva_t va, std::uint16_t vmid, std::uint16_t pcid,
+                                       std::uint64_t page, PageHint& h) {
+  for (TlbArray& a : arrays_) {
+    const std::uint32_t slot = a.find_slot(va, vmid, pcid);
+    if (slot == TlbArray::kNoSlot) continue;
+    h = PageHint{page, generation_, &a, slot, vmid, pcid};
+    return a.entry_at(slot);  // find_slot() made it most recently used
+  }
+  return nullptr;
+}
+
 const TlbEntry* TlbLevel::peek(arch::gva_t va, std::uint16_t vmid, std::uint16_t pcid) const {
   for (const TlbArray& a : arrays_) {
     if (const TlbEntry* e = a.peek(va, vmid, pcid)) return e;

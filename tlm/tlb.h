@@ -199,6 +199,12 @@ class TlbLevel {
   };
   // Throws std::invalid_argument for a bad array or two arrays claiming the same page size.
   TlbLevel(std::string name, const std::vector<ArraySpec>& arrays);
+  // The page hints point into this level's arrays: a level is not copied. A move keeps the
+  // arrays where they are (the vector's storage moves with it).
+  TlbLevel(const TlbLevel&) = delete;
+  TlbLevel& operator=(const TlbLevel&) = delete;
+  TlbLevel(TlbLevel&&) = default;
+  TlbLevel& operator=(TlbLevel&&) = default;
 
   const std::string& name() const { return name_; }
 
@@ -218,18 +224,10 @@ class TlbLevel {
     const std::uint64_t page = (va & kVaMask) >> arch::kPageShift;
     // Fibonacci hashing: pages of arrays aligned alike must not share an entry.
     PageHint& h = hints_[(page * 0x9E3779B97F4A7C15ull) >> (64 - kHintBits)];
-    const TlbEntry* e = nullptr;
-    if (h.generation == generation_ && h.page == page && h.vmid == vmid && h.pcid == pcid) {
-      e = arrays_[h.array].touch(h.slot);
-    } else {
-      for (std::uint32_t a = 0; a < arrays_.size(); ++a) {
-        const std::uint32_t slot = arrays_[a].find_slot(va, vmid, pcid);
-        if (slot == TlbArray::kNoSlot) continue;
-        h = PageHint{page, generation_, slot, static_cast<std::uint16_t>(a), vmid, pcid};
-        e = arrays_[a].entry_at(slot);  // find_slot() made it most recently used
-        break;
-      }
-    }
+    const TlbEntry* e =
+        h.generation == generation_ && h.page == page && h.vmid == vmid && h.pcid == pcid
+            ? h.array->touch(h.slot)
+            : probe_arrays(va, vmid, pcid, page, h);
     return count_result(e, type);
   }
   // The general path lookup() must equal: every array probed in order (tests compare the two).
@@ -278,11 +276,15 @@ class TlbLevel {
   struct PageHint {
     std::uint64_t page = 0;        // 4K virtual page number
     std::uint64_t generation = 0;  // live while equal to generation_
+    TlbArray* array = nullptr;     // in arrays_
     std::uint32_t slot = 0;
-    std::uint16_t array = 0;
     std::uint16_t vmid = 0;
     std::uint16_t pcid = 0;
   };
+  // lookup() past its hint: every array probed in order; a hit is recorded in `h`. Out of line:
+  // the inline lookup keeps only the hint's path.
+  const TlbEntry* probe_arrays(arch::gva_t va, std::uint16_t vmid, std::uint16_t pcid,
+                               std::uint64_t page, PageHint& h);
 
   std::string name_;
   std::vector<TlbArray> arrays_;  // built once; never resized
