@@ -208,9 +208,6 @@ CacheAccess CacheHierarchy::access_probed(std::uint64_t line, bool is_write, Req
   // filled into. A level's set does not change between its miss and its fill: the fills below it
   // and their writebacks touch only lower levels (a writeback marks a lower copy dirty and never
   // changes an LRU order), and the shared LLC serves no other core meanwhile.
-  // The LLC's tag array is far larger than the host's own caches: its set is requested from host
-  // memory now, to arrive while L1D and L2 are probed.
-  shared_->llc().prefetch_set(line);
   CacheLevel::Probe p1;
   if (l1d_.enabled()) {
     p1 = l1d_.probe(line, is_write, who);

@@ -160,14 +160,6 @@ class CacheLevel {
     words_[slot + stride_] |= kDirtyBit;
     return true;
   }
-  // Asks the host to start loading the set that holds `line` (no effect on the model): a caller
-  // that knows it will probe this level soon overlaps the host's memory latency with other work.
-  void prefetch_set(std::uint64_t line) const {
-    if (!enabled()) return;
-    const char* p = reinterpret_cast<const char*>(words_.data() + base_of(line));
-    const char* end = p + 2 * std::size_t{stride_} * sizeof(std::uint64_t);
-    for (; p < end; p += kHostLine) __builtin_prefetch(p);
-  }
   // Uncounted presence test (tests, debug).
   bool contains(std::uint64_t line) const;
   bool is_dirty(std::uint64_t line) const;
@@ -187,7 +179,6 @@ class CacheLevel {
   static constexpr std::uint64_t kDirtyBit = 1ull << kWayBits;
   static constexpr unsigned kCounterShift = kWayBits + 1;
   static constexpr std::uint64_t kPadStamp = ~0ull;  // larger than any stamp: never the victim
-  static constexpr std::size_t kHostLine = 64;       // bytes per prefetch
   static_assert(kMaxWays <= (1u << kWayBits), "a stamp's way bits must hold every way");
   // The use counter has 64 - kCounterShift = 51 bits: 2.2e15 uses of one level, never reached.
 
