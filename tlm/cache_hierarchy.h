@@ -190,26 +190,29 @@ class CacheLevel {
     stamp = (++clock_ << kCounterShift) | (std::uint64_t{write} << kWayBits) |
             (stamp & (kDirtyBit | kWayMask));
   }
-  // The slot of `line` in the set at `base`, or kNoSlot.
+  // The slot of `line` in the set at `base`, or kNoSlot. Pointer steps (not 32-bit indices, whose
+  // wrap-around rules cost an address computation per way).
   std::uint32_t find(std::uint32_t base, std::uint64_t line) const {
-    const std::uint64_t* l = words_.data() + base;
-    for (std::uint32_t w = 0; w < stride_; w += kPad) {
-      if (l[w] == line) return base + w;
-      if (l[w + 1] == line) return base + w + 1;
-      if (l[w + 2] == line) return base + w + 2;
-      if (l[w + 3] == line) return base + w + 3;
+    const std::uint64_t* const first = words_.data() + base;
+    const std::uint64_t* const end = first + stride_;
+    for (const std::uint64_t* l = first; l != end; l += kPad) {
+      if (l[0] == line) return base + static_cast<std::uint32_t>(l - first);
+      if (l[1] == line) return base + static_cast<std::uint32_t>(l - first) + 1;
+      if (l[2] == line) return base + static_cast<std::uint32_t>(l - first) + 2;
+      if (l[3] == line) return base + static_cast<std::uint32_t>(l - first) + 3;
     }
     return kNoSlot;
   }
   // The slot a new line of the set at `base` goes to: the smallest stamp's way.
   std::uint32_t victim(std::uint32_t base) const {
     const std::uint64_t* st = words_.data() + base + stride_;
+    const std::uint64_t* const end = st + stride_;
     std::uint64_t m0 = st[0], m1 = st[1], m2 = st[2], m3 = st[3];
-    for (std::uint32_t w = kPad; w < stride_; w += kPad) {
-      m0 = std::min(m0, st[w]);
-      m1 = std::min(m1, st[w + 1]);
-      m2 = std::min(m2, st[w + 2]);
-      m3 = std::min(m3, st[w + 3]);
+    for (st += kPad; st != end; st += kPad) {
+      m0 = std::min(m0, st[0]);
+      m1 = std::min(m1, st[1]);
+      m2 = std::min(m2, st[2]);
+      m3 = std::min(m3, st[3]);
     }
     return base + static_cast<std::uint32_t>(std::min(std::min(m0, m1), std::min(m2, m3)) &
                                              kWayMask);

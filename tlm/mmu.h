@@ -119,7 +119,7 @@ class Mmu : public sc_core::sc_module {
     if (attr == nullptr || walker_ == nullptr) return refuse(trans);
     const arch::Access access{trans.get_address(), attr->type, attr->user};
     attr->fault = arch::Fault{};
-    attr->data_time = sc_core::SC_ZERO_TIME;
+    attr->data_time = sc_core::sc_time();  // zero (SC_ZERO_TIME would be a load from the library)
     ++counters_.translations;
     arch::hpa_t hpa;
     const TlbEntry* e = nullptr;
@@ -130,7 +130,7 @@ class Mmu : public sc_core::sc_module {
     if (e != nullptr && permits(*e, access.type, access.user)) {
       ++counters_.l1_hits;
       attr->tlb_level = TlbHitLevel::kL1;
-      attr->translation_time = sc_core::SC_ZERO_TIME;
+      attr->translation_time = sc_core::sc_time();
       if (hit_observer_ != nullptr && *hit_observer_) observe_l1_hit(access, *e);
       hpa = e->translate(access.va);
     } else {
