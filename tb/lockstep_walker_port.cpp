@@ -285,22 +285,19 @@ class LockstepWalkerPort final : public sc_core::sc_module, public tlm::WalkerPo
     if (!failed_ || stopped_) return;
     Failure& f = failure_;
     const bool same_request = f.request && f.port;
-    if (c != nullptr) {
-      if (same_request && !f.cycle && c->id == f.request->id) {
-        f.cycle = *c;
+    // The first answer to the failing request completes the report; any other is listed.
+    const auto note = [&](const tlm::WalkResponse* w, std::optional<tlm::WalkResponse>& slot,
+                          const char* walker) {
+      if (w == nullptr) return;
+      if (same_request && !slot && w->id == f.request->id) {
+        slot = *w;
       } else {
-        f.later += fmt::format("  later, cycle-level walker (edge {}): {}", current_edge(),
-                               describe_response(*c));
+        f.later += fmt::format("  later, {} (edge {}): {}", walker, current_edge(),
+                               describe_response(*w));
       }
-    }
-    if (r != nullptr) {
-      if (same_request && !f.rtl && r->id == f.request->id) {
-        f.rtl = *r;
-      } else {
-        f.later += fmt::format("  later, RTL walker (edge {}): {}", current_edge(),
-                               describe_response(*r));
-      }
-    }
+    };
+    note(c, f.cycle, "cycle-level walker");
+    note(r, f.rtl, "RTL walker");
   }
 
   void fail(std::string what, std::uint64_t edge, const tlm::WalkResponse* c,

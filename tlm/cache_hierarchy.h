@@ -291,6 +291,10 @@ class CacheHierarchy {
     served(CacheLevelId::kL1D, l1d_.latency(), who);
     return true;
   }
+  // access() after hinted_l1d_hit() returned false for the same access.
+  CacheAccess access_past_hint(arch::hpa_t pa, bool is_write, Requester who) {
+    return access_probed(pa >> line_shift_, is_write, who);
+  }
 
   // The general path the fast one must equal in every counter, line, dirty bit and LRU order:
   // find at each level, then fill() the levels passed (tests compare the two on random streams).

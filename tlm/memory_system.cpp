@@ -35,7 +35,6 @@ MemorySystem::MemorySystem(sc_core::sc_module_name name, const MemorySystemConfi
     : sc_module(name),
       config_(validated(config)),
       limit_(1ull << config.phys_bits),
-      l1d_latency_(config.cache.l1d.latency),
       caches_(config.cache, config.cores),
       frame_cache_(kFrameCacheSize) {
   const std::uint32_t latency[kCacheLevelIds] = {config_.cache.l1d.latency, config_.cache.l2.latency,
@@ -65,13 +64,24 @@ MemorySystem::MemorySystem(sc_core::sc_module_name name, const MemorySystemConfi
 // Out of line on purpose (the data ports' inline path must not absorb these): GCC would inline them
 // into the Port in this translation unit.
 [[gnu::noinline]] void MemorySystem::walker_b_transport(unsigned p, tlm_generic_payload& trans,
-                                      sc_core::sc_time& delay) {
-  walker_b_transport_inline(p, trans, delay);
+                                                        sc_core::sc_time& delay) {
+  const std::uint64_t a = trans.get_address();
+  unsigned char* data = trans.get_data_ptr();
+  if (trans.get_command() == ::tlm::TLM_READ_COMMAND && trans.get_data_length() == kEntryBytes &&
+      trans.get_streaming_width() == kEntryBytes && trans.get_byte_enable_ptr() == nullptr &&
+      (a & (kEntryBytes - 1)) == 0 && a < limit_ && limit_ - a >= kEntryBytes &&
+      data != nullptr) {
+    ++counters_[p].reads;
+    read_entry(a, data);
+    return timed(p, trans, delay, port_caches_[p]->access(a, false, Requester::kWalker));
+  }
+  b_transport(p, trans, delay);
 }
 
-[[gnu::noinline]] void MemorySystem::data_timed_slow(unsigned p, tlm_generic_payload& trans,
-                                   sc_core::sc_time& delay, bool write) {
-  timed_by_caches(p, trans, delay, write, Requester::kData);  // its hint check fails again
+[[gnu::noinline]] void MemorySystem::data_past_hint(unsigned p, tlm_generic_payload& trans,
+                                                    sc_core::sc_time& delay, bool write) {
+  timed(p, trans, delay,
+        port_caches_[p]->access_past_hint(trans.get_address(), write, Requester::kData));
 }
 
 bool MemorySystem::check(unsigned port, tlm_generic_payload& trans) const {
@@ -145,7 +155,9 @@ void MemorySystem::b_transport(unsigned p, tlm_generic_payload& trans, sc_core::
 
   if (!data) entry_access(trans, set_bits);
   if (port_caches_[p] != nullptr)
-    return timed_by_caches(p, trans, delay, write, data ? Requester::kData : Requester::kWalker);
+    return timed(p, trans, delay,
+                 port_caches_[p]->access(trans.get_address(), write,
+                                         data ? Requester::kData : Requester::kWalker));
   trans.set_dmi_allowed(false);
   trans.set_response_status(::tlm::TLM_OK_RESPONSE);
 }

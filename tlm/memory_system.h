@@ -138,43 +138,25 @@ class MemorySystem : public sc_core::sc_module {
       MemPortCounters& c = counters_[p];
       ++(write ? c.writes : c.reads);
       if (port_caches_[p]->hinted_l1d_hit(a, write, Requester::kData)) {
-        c.cycles += l1d_latency_;
-        delay += level_delay_[static_cast<unsigned>(CacheLevelId::kL1D)];
-        trans.set_dmi_allowed(false);
-        trans.set_response_status(::tlm::TLM_OK_RESPONSE);
-        return;
+        return timed(p, trans, delay,
+                     CacheAccess{config_.cache.l1d.latency, CacheLevelId::kL1D});
       }
-      return data_timed_slow(p, trans, delay, write);  // a tail call: the fast path stays small
+      return data_past_hint(p, trans, delay, write);  // a tail call: the fast path stays small
     }
     b_transport(p, trans, delay);
   }
-  // The rest of data_b_transport() past the L1D hint: the cache model's full access.
-  void data_timed_slow(unsigned p, ::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay,
-                       bool write);
-  // A walker port's b_transport, inline for an entry READ (the common reference: every walk
-  // step), with the same value, counts, delay and response as b_transport() gives it; anything
-  // else (set_bits WRITEs, errors) goes to b_transport().
-  // Out of line, so that the data ports' inline path keeps few registers.
+  // data_b_transport() past the L1D hint: the cache model's full access (out of line).
+  void data_past_hint(unsigned p, ::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay,
+                      bool write);
+  // A walker port's b_transport: an entry READ (the common reference: every walk step) takes a
+  // short path with the same value, counts, delay and response as b_transport() gives it;
+  // anything else (set_bits WRITEs, errors) goes to b_transport(). Out of line, so that the data
+  // ports' inline path keeps few registers.
   void walker_b_transport(unsigned p, ::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-  void walker_b_transport_inline(unsigned p, ::tlm::tlm_generic_payload& trans,
-                                 sc_core::sc_time& delay) {
-    const std::uint64_t a = trans.get_address();
-    unsigned char* data = trans.get_data_ptr();
-    if (trans.get_command() == ::tlm::TLM_READ_COMMAND &&
-        trans.get_data_length() == kEntryBytes && trans.get_streaming_width() == kEntryBytes &&
-        trans.get_byte_enable_ptr() == nullptr && (a & (kEntryBytes - 1)) == 0 && a < limit_ &&
-        limit_ - a >= kEntryBytes && data != nullptr) {
-      ++counters_[p].reads;
-      read_entry(a, data);
-      return timed_by_caches(p, trans, delay, false, Requester::kWalker);
-    }
-    b_transport(p, trans, delay);
-  }
-  // The end of a successful access on a core's port: the cache model's latency counted and
-  // annotated, and the OK response.
-  void timed_by_caches(unsigned p, ::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay,
-                       bool write, Requester who) {
-    const CacheAccess r = port_caches_[p]->access(trans.get_address(), write, who);
+  // The end of a successful access on a core's port, which the cache model served as `r`: its
+  // latency counted and annotated, and the OK response.
+  void timed(unsigned p, ::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay,
+             const CacheAccess& r) {
     counters_[p].cycles += r.latency;
     delay += level_delay_[static_cast<unsigned>(r.level)];
     trans.set_dmi_allowed(false);
@@ -207,7 +189,6 @@ class MemorySystem : public sc_core::sc_module {
 
   MemorySystemConfig config_;
   std::uint64_t limit_;  // 2^phys_bits
-  std::uint32_t l1d_latency_;  // cycles
   std::array<sc_core::sc_time, kCacheLevelIds> level_delay_;  // latency of each level, as time
   arch::SparseMemory memory_;
   CacheSystem caches_;
