@@ -28,14 +28,14 @@ struct RunOptions {
   std::string config_file, mode, workload, trace, accesses, footprint, guest_pages, host_pages;
   std::string cores, processes, switch_interval, walker, seed, wave, json, walk_slots,
       escaped_frames;
-  bool no_pwc = false, check = false, no_ad = false, no_preset_ad = false,
+  bool no_pwc = false, no_dmi = false, check = false, no_ad = false, no_preset_ad = false,
        demand_paging = false, private_in_heap = false;
 };
 
 struct RunFlags {  // the CLI11 options, to ask which were given
   CLI::Option *config_file, *mode, *workload, *trace, *accesses, *footprint, *guest_pages,
       *host_pages, *cores, *processes, *switch_interval, *walker, *seed, *wave, *walk_slots,
-      *escaped_frames, *no_pwc, *check, *no_ad, *no_preset_ad, *demand_paging,
+      *escaped_frames, *no_pwc, *no_dmi, *check, *no_ad, *no_preset_ad, *demand_paging,
       *private_in_heap;
 };
 
@@ -133,6 +133,7 @@ RunConfig build_config(const RunOptions& o, const RunFlags& f) {
     c.escaped_frames = parse_count<unsigned>(o.escaped_frames, "--escaped-frames", 1u << 20);
   }
   if (given(f.no_pwc)) c.pwc = false;
+  if (given(f.no_dmi)) c.dmi = false;
   if (given(f.check)) c.check = true;
   if (given(f.no_ad)) c.ad_updates = false;
   if (given(f.no_preset_ad)) c.preset_ad = false;
@@ -251,6 +252,10 @@ void register_run(CLI::App& app) {
       "lockstep, every walk compared, the first mismatch stops the run with a report");
   f->no_pwc = cmd->add_flag("--no-pwc", o->no_pwc,
                             "Disable the paging-structure caches and the nested TLB");
+  f->no_dmi = cmd->add_flag(
+      "--no-dmi", o->no_dmi,
+      "Every core access a b_transport through the MMU and memory sockets (no direct path for "
+      "L1 TLB hits); the same counts and timing, slower");
   f->seed = cmd->add_option("--seed", o->seed, "Workload seed (default 1)");
   f->wave = cmd->add_option("--wave", o->wave,
                             "Write a waveform of the walkers: VCD (tlm, cycle) or FST (rtl, "

@@ -68,6 +68,10 @@ struct RunConfig {
   tlm::CacheConfig cache;
   arch::MmuParams mmu;
   std::uint64_t quantum_cycles = 10'000;  // LT: tlm_quantumkeeper global quantum
+  // The platform's direct path (tlm/mmu.h Mmu::direct_access, its DMI): accesses that hit the L1
+  // TLB through a live hint skip the sockets, with the same counts and timing. --no-dmi: off,
+  // every access a b_transport.
+  bool dmi = true;
   double clock_ghz = 1.0;                 // walker/core clock (cycles are what is reported)
 };
 
@@ -101,6 +105,8 @@ struct CoreStats {
   std::uint64_t faults = 0;
   std::uint64_t vm_exits = 0;
   std::uint64_t context_switches = 0;
+  // Of the accesses, those the platform served on its direct path (RunConfig::dmi); 0 for golden.
+  std::uint64_t direct_accesses = 0;
   std::uint64_t checked_translations = 0;  // compared with the golden model (--check)
   std::uint64_t mismatches = 0;
   // --walker cosim: walks whose RTL response equalled the cycle-level walker's (every field, the
@@ -109,12 +115,27 @@ struct CoreStats {
   std::uint64_t cosim_mismatches = 0;
 };
 
+// The cache model's counts over the run (the platform's walkers; the golden model has no caches):
+// each level summed over the cores (L1D and L2 are private, the LLC is shared), by requester.
+struct CacheLevelStats {
+  std::uint64_t data_accesses = 0, data_hits = 0;
+  std::uint64_t walker_accesses = 0, walker_hits = 0;
+  std::uint64_t fills = 0, evictions = 0, writebacks = 0;
+};
+struct CacheStats {
+  bool present = false;  // false: golden (the JSON has null)
+  CacheLevelStats l1d, l2, llc;
+  std::uint64_t dram_data_accesses = 0, dram_walker_accesses = 0, dram_writebacks = 0;
+  std::uint64_t data_cycles = 0, walker_cycles = 0;  // latency the cache model charged
+};
+
 struct RunStats {
   RunConfig config;
   std::string workload_name;     // Workload::name()
   std::string workload_describe; // Workload::describe()
   CoreStats total;               // summed over cores
   std::vector<CoreStats> per_core;
+  CacheStats caches;
   double mem_refs_per_walk = 0;  // walk_mem_refs / walks
   double cycles_per_walk = 0;    // walk_cycles / walks
   double translation_overhead = 0;  // translation_cycles / total_cycles (max over cores' sums)

@@ -285,6 +285,7 @@ const std::vector<Field<RunConfig>>& config_fields() {
       object_field("cache", &C::cache, cache),
       object_field("mmu", &C::mmu, mmu),
       uint_field("quantum_cycles", &C::quantum_cycles),
+      bool_field("dmi", &C::dmi),
       {"clock_ghz", [](const C& c) { return Json(c.clock_ghz); },
        [](const Json& v, C& c, const std::string& p) {
          c.clock_ghz = read_double(v, p);
@@ -322,6 +323,7 @@ const std::vector<std::pair<std::string_view, std::uint64_t CoreStats::*>>& coun
       {"faults", &S::faults},
       {"vm_exits", &S::vm_exits},
       {"context_switches", &S::context_switches},
+      {"direct_accesses", &S::direct_accesses},
       {"checked_translations", &S::checked_translations},
       {"mismatches", &S::mismatches},
       {"cosim_compared", &S::cosim_compared},
@@ -437,6 +439,35 @@ CoreStats core_stats_from_json(const Json& j) {
   return s;
 }
 
+const std::vector<Field<CacheLevelStats>>& cache_level_stats_fields() {
+  using L = CacheLevelStats;
+  static const std::vector<Field<L>> f{
+      uint_field("data_accesses", &L::data_accesses),
+      uint_field("data_hits", &L::data_hits),
+      uint_field("walker_accesses", &L::walker_accesses),
+      uint_field("walker_hits", &L::walker_hits),
+      uint_field("fills", &L::fills),
+      uint_field("evictions", &L::evictions),
+      uint_field("writebacks", &L::writebacks),
+  };
+  return f;
+}
+
+const std::vector<Field<CacheStats>>& cache_stats_fields() {
+  using C = CacheStats;
+  static const std::vector<Field<C>> f{
+      object_field("L1D", &C::l1d, cache_level_stats_fields()),
+      object_field("L2", &C::l2, cache_level_stats_fields()),
+      object_field("LLC", &C::llc, cache_level_stats_fields()),
+      uint_field("dram_data_accesses", &C::dram_data_accesses),
+      uint_field("dram_walker_accesses", &C::dram_walker_accesses),
+      uint_field("dram_writebacks", &C::dram_writebacks),
+      uint_field("data_cycles", &C::data_cycles),
+      uint_field("walker_cycles", &C::walker_cycles),
+  };
+  return f;
+}
+
 Json stats_to_json(const RunStats& s) {
   Json j = Json::object();
   j["mode"] = std::string(arch::to_string(s.config.mode));
@@ -449,6 +480,7 @@ Json stats_to_json(const RunStats& s) {
   j["translation_overhead"] = s.translation_overhead;
   j["sim_seconds"] = s.sim_seconds;
   j["accesses_per_second"] = s.accesses_per_second;
+  j["caches"] = s.caches.present ? write_object(s.caches, cache_stats_fields()) : Json(nullptr);
   j["config"] = config_to_json(s.config);
   Json cores = Json::array();
   for (const CoreStats& c : s.per_core) cores.push_back(core_stats_to_json(c));
@@ -470,6 +502,11 @@ RunStats stats_from_json(const Json& j) {
   s.sim_seconds = read_double(member(j, "sim_seconds", ""), "sim_seconds");
   s.accesses_per_second =
       read_double(member(j, "accesses_per_second", ""), "accesses_per_second");
+  const Json& caches = member(j, "caches", "");
+  if (!caches.is_null()) {
+    read_object(caches, s.caches, "caches", cache_stats_fields());
+    s.caches.present = true;
+  }
   const Json& cores = member(j, "per_core", "");
   if (!cores.is_array()) throw JsonError("key 'per_core': expected an array");
   for (std::size_t i = 0; i < cores.size(); ++i) {

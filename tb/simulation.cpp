@@ -25,6 +25,7 @@
 #include "tb/firmware.h"
 #include "tb/lockstep_walker_port.h"
 #include "tb/rtl_walker_port.h"
+#include "tlm/mmu.h"
 #include "tlm/platform.h"
 #include "tlm/translation_checker.h"
 
@@ -127,6 +128,36 @@ std::vector<workloads::Region> regions_of(workloads::Workload& w) {
   }
 }
 
+void add_level(CacheLevelStats& s, const tlm::CacheLevelCounters& c) {
+  const auto& data = c.by_requester[static_cast<unsigned>(tlm::Requester::kData)];
+  const auto& walker = c.by_requester[static_cast<unsigned>(tlm::Requester::kWalker)];
+  s.data_accesses += data.accesses;
+  s.data_hits += data.hits;
+  s.walker_accesses += walker.accesses;
+  s.walker_hits += walker.hits;
+  s.fills += c.fills;
+  s.evictions += c.evictions;
+  s.writebacks += c.writebacks;
+}
+
+CacheStats cache_stats(const tlm::CacheSystem& caches) {
+  CacheStats s;
+  s.present = true;
+  for (unsigned c = 0; c < caches.cores(); ++c) {
+    const tlm::CacheHierarchy& h = caches.core(c);
+    add_level(s.l1d, h.l1d().counters());
+    add_level(s.l2, h.l2().counters());
+    s.data_cycles += h.counters().cycles[static_cast<unsigned>(tlm::Requester::kData)];
+    s.walker_cycles += h.counters().cycles[static_cast<unsigned>(tlm::Requester::kWalker)];
+  }
+  add_level(s.llc, caches.shared().llc().counters());
+  const tlm::DramCounters& d = caches.shared().dram_counters();
+  s.dram_data_accesses = d.accesses[static_cast<unsigned>(tlm::Requester::kData)];
+  s.dram_walker_accesses = d.accesses[static_cast<unsigned>(tlm::Requester::kWalker)];
+  s.dram_writebacks = d.writebacks;
+  return s;
+}
+
 void sum_into(CoreStats& t, const CoreStats& s) {
   t.accesses += s.accesses;
   t.instructions += s.instructions;
@@ -152,6 +183,7 @@ void sum_into(CoreStats& t, const CoreStats& s) {
   t.faults += s.faults;
   t.vm_exits += s.vm_exits;
   t.context_switches += s.context_switches;
+  t.direct_accesses += s.direct_accesses;
   t.checked_translations += s.checked_translations;
   t.mismatches += s.mismatches;
   t.cosim_compared += s.cosim_compared;
@@ -178,6 +210,7 @@ tlm::PlatformConfig platform_config(const RunConfig& c) {
   p.mmu = c.mmu;
   p.clock_period = sc_core::sc_time(1.0 / c.clock_ghz, sc_core::SC_NS);
   p.quantum_cycles = c.quantum_cycles;
+  p.dmi = c.dmi;
   return p;
 }
 
@@ -209,7 +242,7 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
                                     std::vector<std::unique_ptr<workloads::Workload>>& streams,
                                     const std::vector<workloads::Region>& regions,
                                     const ProgressFn& progress, std::string* first_mismatch,
-                                    double& sim_seconds) {
+                                    double& sim_seconds, CacheStats& caches) {
   setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);
   // --walker cosim: what the lockstep ports share (outlives the platform, which owns them).
   LockstepMonitor lockstep;
@@ -322,6 +355,7 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
   if (!firmware.ready()) throw SimulationError("the firmware did not finish its setup");
 
   std::vector<CoreStats> out;
+  caches = cache_stats(platform->caches());
   std::uint64_t done = 0;
   for (unsigned c = 0; c < config.cores; ++c) {
     const tlm::CoreCounters& k = platform->core_counters(c);
@@ -331,6 +365,7 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
     s.total_cycles = k.total_cycles;
     s.translation_cycles = k.translation_cycles;
     s.faults = k.faults;
+    s.direct_accesses = platform->mmu_counters(c).direct;
     s.l1_tlb_misses = platform->tlb(c).l1().counters().misses;
     s.l2_tlb_misses = platform->tlb(c).l2().counters().misses;
     copy_walker_stats(platform->walker_stats(c), s);
@@ -376,7 +411,8 @@ RunStats simulate(const RunConfig& config, const ProgressFn& progress,
     stats.sim_seconds = g.sim_seconds;
   } else {
     stats.per_core =
-        run_platform(config, streams, regions, progress, first_mismatch, stats.sim_seconds);
+        run_platform(config, streams, regions, progress, first_mismatch, stats.sim_seconds,
+                     stats.caches);
   }
 
   for (const CoreStats& s : stats.per_core) sum_into(stats.total, s);

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "tlm/memory_system.h"
+#include "tlm/mmu.h"
 #include "tlm/platform.h"
 
 namespace mmuvp::tlm {
@@ -36,8 +37,12 @@ Core::Core(sc_core::sc_module_name name, const CoreConfig& config, sc_core::sc_e
   dont_initialize();
 }
 
+unsigned Core::access_bytes(const workloads::MemAccess& m) {
+  return std::clamp<unsigned>(m.size, 1, kMaxDataBytes);
+}
+
 void Core::issue(const workloads::MemAccess& m) {
-  const unsigned size = std::clamp<unsigned>(m.size, 1, kMaxDataBytes);
+  const unsigned size = access_bytes(m);
   attr_->type = m.type;
   trans_.set_command(m.write() ? ::tlm::TLM_WRITE_COMMAND : ::tlm::TLM_READ_COMMAND);
   trans_.set_address(m.va);
@@ -92,10 +97,15 @@ void Core::run() {
       const std::uint64_t insns = m.insns == 0 ? 1 : m.insns;
       counters_.instructions += insns;
       local_ += insn_time(insns);
-      // One access: issued once; a fault goes to the handler and may be retried.
-      issue(m);
+      // One access: served by the MMU's direct hit path, or issued once; a fault goes to the
+      // handler and may be retried.
       bool completed;
-      if (trans_.is_response_error()) {
+      const sc_core::sc_time before = local_;
+      if (direct_ != nullptr && direct_->direct_access(m.va, m.type, config_.user,
+                                                       access_bytes(m), local_)) {
+        data_time_ += local_ - before;
+        completed = true;
+      } else if (issue(m), trans_.is_response_error()) {
         ++bus_errors_;
         completed = false;
       } else {

@@ -1,7 +1,9 @@
 // One in-order core of the platform (SPEC §4): an SC_THREAD that runs its workload's access
 // stream (workloads/access.h) through its MMU's CPU socket, one blocking b_transport per access
 // (translation and data access together, tlm/translate_attr.h), loosely timed with a
-// tlm_utils::tlm_quantumkeeper.
+// tlm_utils::tlm_quantumkeeper. With the MMU's direct path granted (set_direct, the platform's
+// DMI), an access the MMU can serve directly (Mmu::direct_access: an L1 TLB hit through a live
+// hint) is made by a call instead, with the same counts and time.
 //
 // Time of one access, in clock cycles: MemAccess::insns (0 counts as 1: the access's own
 // instruction and the non-memory work since the previous one) + the translation beyond the L1
@@ -33,6 +35,7 @@ namespace mmuvp::tlm {
 
 enum class FaultAction : std::uint8_t;  // platform.h
 struct CoreCounters;                    // platform.h
+class Mmu;
 
 struct CoreConfig {
   unsigned core = 0;
@@ -60,6 +63,9 @@ class Core : public sc_core::sc_module {
     workload_ = w;
     max_accesses_ = max_accesses;
   }
+  // Before sc_start: accesses the MMU's direct hit path serves (Mmu::direct_access) skip the
+  // socket; the others are transported. nullptr (the default): every access is a b_transport.
+  void set_direct(Mmu* mmu) { direct_ = mmu; }
   // Not owned; each may be null or empty.
   void set_fault_handler(const FaultHandler* h) { fault_handler_ = h; }
   void set_periodic_hook(std::uint64_t interval, const Hook* h) {
@@ -76,6 +82,7 @@ class Core : public sc_core::sc_module {
 
  private:
   void run();
+  static unsigned access_bytes(const workloads::MemAccess& m);
   // One b_transport of `m` to the MMU (its outcome in trans_ and *attr_).
   inline void issue(const workloads::MemAccess& m);
   // After `m` faulted: the fault handler and the retries it asks for. Returns true if a retry
@@ -110,6 +117,7 @@ class Core : public sc_core::sc_module {
   const sc_core::sc_time* now_;                     // the kernel's current time
   sc_core::sc_time local_;                          // the core's time ahead of it
   std::uint64_t next_sync_ = 0;                     // in sc_time resolution units
+  Mmu* direct_ = nullptr;
   workloads::Workload* workload_ = nullptr;
   std::uint64_t max_accesses_ = 0;
   const FaultHandler* fault_handler_ = nullptr;

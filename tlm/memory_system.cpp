@@ -78,10 +78,9 @@ MemorySystem::MemorySystem(sc_core::sc_module_name name, const MemorySystemConfi
   b_transport(p, trans, delay);
 }
 
-[[gnu::noinline]] void MemorySystem::data_past_hint(unsigned p, tlm_generic_payload& trans,
-                                                    sc_core::sc_time& delay, bool write) {
-  timed(p, trans, delay,
-        port_caches_[p]->access_past_hint(trans.get_address(), write, Requester::kData));
+[[gnu::noinline]] void MemorySystem::data_past_hint(unsigned p, std::uint64_t pa, bool write,
+                                                    sc_core::sc_time& delay) {
+  charge(p, delay, port_caches_[p]->access_past_hint(pa, write, Requester::kData));
 }
 
 bool MemorySystem::check(unsigned port, tlm_generic_payload& trans) const {

@@ -14,9 +14,11 @@
 // transport_dbg on any socket reads or writes memory bytes with no delay and no cache or counter
 // change (the checker and debuggers use it).
 //
-// DMI: not offered (get_direct_mem_ptr returns false). Every walker and data access must pass the
-// cache model to be timed, which is this module's purpose, and the firmware's accesses are rare;
-// a sparse memory could only grant 4 KiB regions anyway. b_transport never waits, so it is cheap.
+// DMI: no memory pointer is granted (get_direct_mem_ptr returns false): every walker and data
+// access must pass the cache model to be timed, which is this module's purpose. What the platform
+// has instead is a direct path for the data ports (direct_data(), used by Mmu::direct_access): the
+// same access, counts and timing as a data b_transport, called without a payload. b_transport
+// never waits, so it is cheap.
 #pragma once
 #include <systemc>
 #include <tlm>
@@ -80,6 +82,18 @@ class MemorySystem : public sc_core::sc_module {
     return counters_.at(port_index(who, core));
   }
 
+  // The direct path of core `core`'s data port (the platform's DMI, Mmu::direct_access): a data
+  // access of `len` bytes (1..kMaxDataBytes) at `pa` is counted, applied to the cache model and
+  // timed (delay += its latency) exactly as the data socket's b_transport does it, and true is
+  // returned; false, with nothing changed, if the bytes are not all below 2^phys_bits (the socket
+  // then gives its error response).
+  bool direct_data(unsigned core, std::uint64_t pa, unsigned len, bool write,
+                   sc_core::sc_time& delay) {
+    if (pa >= limit_ || limit_ - pa < len) return false;
+    data_access(core, pa, write, delay);
+    return true;
+  }
+
  private:
   unsigned port_index(Initiator who, unsigned core) const {
     switch (who) {
@@ -135,30 +149,41 @@ class MemorySystem : public sc_core::sc_module {
     if ((write || cmd == ::tlm::TLM_READ_COMMAND) && trans.get_byte_enable_ptr() == nullptr &&
         trans.get_streaming_width() == len && len - 1u < kMaxDataBytes && a < limit_ &&
         limit_ - a >= len) {
-      MemPortCounters& c = counters_[p];
-      ++(write ? c.writes : c.reads);
-      if (port_caches_[p]->hinted_l1d_hit(a, write, Requester::kData)) {
-        return timed(p, trans, delay,
-                     CacheAccess{config_.cache.l1d.latency, CacheLevelId::kL1D});
-      }
-      return data_past_hint(p, trans, delay, write);  // a tail call: the fast path stays small
+      data_access(p, a, write, delay);
+      trans.set_dmi_allowed(false);
+      trans.set_response_status(::tlm::TLM_OK_RESPONSE);
+      return;
     }
     b_transport(p, trans, delay);
   }
-  // data_b_transport() past the L1D hint: the cache model's full access (out of line).
-  void data_past_hint(unsigned p, ::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay,
-                      bool write);
+  // A legal data access on port p: counted, the cache model's access, its latency counted and
+  // annotated. The L1D-hint hit is inline; the rest is out of line.
+  void data_access(unsigned p, std::uint64_t pa, bool write, sc_core::sc_time& delay) {
+    MemPortCounters& c = counters_[p];
+    ++(write ? c.writes : c.reads);
+    if (port_caches_[p]->hinted_l1d_hit(pa, write, Requester::kData)) {
+      return charge(p, delay, CacheAccess{config_.cache.l1d.latency, CacheLevelId::kL1D});
+    }
+    data_past_hint(p, pa, write, delay);  // a tail call: the fast path stays small
+  }
+  // data_access() past the L1D hint: the cache model's full access.
+  void data_past_hint(unsigned p, std::uint64_t pa, bool write, sc_core::sc_time& delay);
   // A walker port's b_transport: an entry READ (the common reference: every walk step) takes a
   // short path with the same value, counts, delay and response as b_transport() gives it;
   // anything else (set_bits WRITEs, errors) goes to b_transport(). Out of line, so that the data
   // ports' inline path keeps few registers.
   void walker_b_transport(unsigned p, ::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  // The latency of an access port p made, which the cache model served as `r`: counted and
+  // annotated.
+  void charge(unsigned p, sc_core::sc_time& delay, const CacheAccess& r) {
+    counters_[p].cycles += r.latency;
+    delay += level_delay_[static_cast<unsigned>(r.level)];
+  }
   // The end of a successful access on a core's port, which the cache model served as `r`: its
   // latency counted and annotated, and the OK response.
   void timed(unsigned p, ::tlm::tlm_generic_payload& trans, sc_core::sc_time& delay,
              const CacheAccess& r) {
-    counters_[p].cycles += r.latency;
-    delay += level_delay_[static_cast<unsigned>(r.level)];
+    charge(p, delay, r);
     trans.set_dmi_allowed(false);
     trans.set_response_status(::tlm::TLM_OK_RESPONSE);
   }

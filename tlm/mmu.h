@@ -28,6 +28,7 @@
 #include <functional>
 
 #include "arch/register_block.h"
+#include "tlm/memory_system.h"
 #include "tlm/tlb.h"
 #include "tlm/translate_attr.h"
 #include "tlm/walk_types.h"
@@ -50,6 +51,7 @@ struct MmuCounters {
   std::uint64_t walks = 0;          // walker requests
   std::uint64_t faults = 0;
   std::uint64_t denied_hits = 0;    // TLB entries found but not permitting the access (walked)
+  std::uint64_t direct = 0;         // of the l1_hits, accesses served by direct_access()
   std::uint64_t invalidations = 0;  // register-block invalidations applied
   std::uint64_t mmio_reads = 0, mmio_writes = 0, mmio_errors = 0;
 };
@@ -81,6 +83,39 @@ class Mmu : public sc_core::sc_module {
   const WalkerPort* walker() const { return walker_; }
   const MmuCounters& counters() const { return counters_; }
   const MmuConfig& config() const { return config_; }
+
+  // Before sc_start: the memory system this MMU's data socket is bound to (its port for this
+  // core), which enables direct_access(). Not owned. nullptr (the default): every access goes
+  // through the sockets.
+  void set_direct_memory(MemorySystem* memory) { direct_memory_ = memory; }
+
+  // The direct path, the platform's analogue of TLM-2.0 DMI: an access that hits the L1 TLB
+  // through a live page hint, with an entry that permits it, is translated, counted, observed, and
+  // its data access made on the memory system's direct path (MemorySystem::direct_data), exactly
+  // as a b_transport of it on cpu_socket would do it, without building or transporting a payload;
+  // delay advances by the data access's latency (an L1 hit adds no translation time) and true is
+  // returned. Anything else (an L1 hit without a live hint, L2 hits, walks, faults, addresses
+  // beyond memory) returns false with nothing changed: the core sends it through the socket. The
+  // live hint is the grant, and every TLB fill and invalidation revokes it, as DMI invalidation
+  // does; the TLB context (VMID, PCID) is part of it.
+  bool direct_access(arch::gva_t va, arch::AccessType type, bool user, unsigned len,
+                     sc_core::sc_time& delay) {
+    if (direct_memory_ == nullptr || !arch::is_canonical(va)) return false;
+    const arch::TranslationContext& ctx = regs_.context();
+    TlbLevel& l1 = tlb_.l1();
+    const TlbLevel::Hinted h = l1.hinted(va, ctx.vmid, ctx.pcid);
+    const bool write = type == arch::AccessType::kWrite;
+    if (h.entry == nullptr || (write && !h.entry->dirty) || !permits(*h.entry, type, user) ||
+        !direct_memory_->direct_data(config_.core, h.entry->translate(va), len, write, delay))
+      return false;
+    l1.lookup_hinted(h, type);
+    ++counters_.translations;
+    ++counters_.l1_hits;
+    ++counters_.direct;
+    if (hit_observer_ != nullptr && *hit_observer_)
+      observe_l1_hit(arch::Access{va, type, user}, *h.entry);
+    return true;
+  }
 
   // Called for every walk and, with `tlm_hits`, for every TLB hit (nullptr / empty: none). Not
   // owned; must outlive the run.
@@ -178,6 +213,7 @@ class Mmu : public sc_core::sc_module {
   Tlb tlb_;
   WalkerPort* walker_ = nullptr;
   ::tlm::tlm_fw_transport_if<>* data_fw_ = nullptr;  // data_socket's target, bound at elaboration
+  MemorySystem* direct_memory_ = nullptr;            // the same target, for direct_access()
   WalkRequest req_;
   std::uint64_t next_id_ = 0;
   MmuCounters counters_;

@@ -91,6 +91,10 @@ class PlatformTop : public sc_core::sc_module {
       cores_.push_back(
           std::make_unique<Core>(fmt::format("core_{}", i).c_str(), cc, start_, counters_[i]));
       cores_.back()->socket.bind(m.cpu_socket);
+      if (config.dmi) {
+        m.set_direct_memory(memory_.get());
+        cores_.back()->set_direct(&m);
+      }
       cores_.back()->set_finished([this] { core_finished(); });
     }
     tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_core::sc_time::from_value(

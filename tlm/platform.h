@@ -8,6 +8,11 @@
 //   firmware (stub over TlmMachineBus) --(MMIO)---+                           |
 //                                      \--(memory, untimed for firmware)------+
 //
+// The direct path (PlatformConfig::dmi, on by default): an access that hits the L1 TLB through a
+// live page hint skips the core's and the MMU's data sockets (Mmu::direct_access,
+// MemorySystem::direct_data) with the same counts, cache-model state and time; every other
+// access (L1 hits without a live hint, L2 hits, walks, faults) is transported.
+//
 // Construction elaborates the modules; the caller (tb/simulation.cpp) then sets the cores'
 // workloads and hooks and calls sc_start(). Nothing in this header needs the caller to know the
 // walker's fidelity: the LT walker and the cycle-level walker plug in behind tlm/walk_types.h.
@@ -50,6 +55,10 @@ struct PlatformConfig {
   arch::MmuParams mmu;
   sc_core::sc_time clock_period = sc_core::sc_time(1, sc_core::SC_NS);
   std::uint64_t quantum_cycles = 10'000;
+  // The direct hit path (tlm/mmu.h Mmu::direct_access, the platform's DMI): accesses that hit
+  // the L1 TLB and the L1D through their hints skip the two sockets, with the same counts and
+  // timing. false: every access is a b_transport.
+  bool dmi = true;
   // Builds each core's walker (tlm/walker_port.h). Empty: the walker `walker` names
   // (tlm/lt_walker.h or tlm/cycle_walker_port.h).
   WalkerFactory walker_factory;

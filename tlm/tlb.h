@@ -222,13 +222,33 @@ class TlbLevel {
                          arch::AccessType type) {
     ++counters_.lookups;
     const std::uint64_t page = (va & kVaMask) >> arch::kPageShift;
-    // Fibonacci hashing: pages of arrays aligned alike must not share an entry.
-    PageHint& h = hints_[(page * 0x9E3779B97F4A7C15ull) >> (64 - kHintBits)];
+    PageHint& h = hint_of(page);
     const TlbEntry* e =
         h.generation == generation_ && h.page == page && h.vmid == vmid && h.pcid == pcid
             ? h.array->touch(h.slot)
             : probe_arrays(va, vmid, pcid, page, h);
     return count_result(e, type);
+  }
+  // The direct hit path (tlm/mmu.h): what lookup() of (va, vmid, pcid) finds through a live page
+  // hint, seen without counting it or changing the LRU order. `entry` is null when no hint is live
+  // for it (a lookup may still hit then, through the arrays).
+  struct Hinted {
+    TlbArray* array = nullptr;
+    std::uint32_t slot = 0;
+    const TlbEntry* entry = nullptr;
+  };
+  Hinted hinted(arch::gva_t va, std::uint16_t vmid, std::uint16_t pcid) {
+    const std::uint64_t page = (va & kVaMask) >> arch::kPageShift;
+    const PageHint& h = hint_of(page);
+    if (h.generation == generation_ && h.page == page && h.vmid == vmid && h.pcid == pcid)
+      return Hinted{h.array, h.slot, h.array->entry_at(h.slot)};
+    return Hinted{};
+  }
+  // lookup() of the access whose hinted() result `h` (with an entry) was just taken, nothing filled
+  // or invalidated since: the same counts, result and LRU change, without a second hint check.
+  const TlbEntry* lookup_hinted(const Hinted& h, arch::AccessType type) {
+    ++counters_.lookups;
+    return count_result(h.array->touch(h.slot), type);
   }
   // The general path lookup() must equal: every array probed in order (tests compare the two).
   const TlbEntry* lookup_reference(arch::gva_t va, std::uint16_t vmid, std::uint16_t pcid,
@@ -281,6 +301,10 @@ class TlbLevel {
     std::uint16_t vmid = 0;
     std::uint16_t pcid = 0;
   };
+  // Fibonacci hashing: pages of arrays aligned alike must not share an entry.
+  PageHint& hint_of(std::uint64_t page) {
+    return hints_[(page * 0x9E3779B97F4A7C15ull) >> (64 - kHintBits)];
+  }
   // lookup() past its hint: every array probed in order; a hit is recorded in `h`. Out of line:
   // the inline lookup keeps only the hint's path.
   const TlbEntry* probe_arrays(arch::gva_t va, std::uint16_t vmid, std::uint16_t pcid,

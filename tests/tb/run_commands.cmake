@@ -14,3 +14,10 @@ mmuvp_test(tb_run_cli_tests EXE
   LIBS mmuvp_report nlohmann_json::nlohmann_json fmt::fmt
   LABELS tb
   TIMEOUT 300)
+
+# The direct path (--no-dmi off/on) changes no count: pairs of runs of the built executable.
+mmuvp_test(tb_dmi_cli_tests EXE
+  SOURCES dmi_cli_test.cpp
+  LIBS nlohmann_json::nlohmann_json fmt::fmt
+  LABELS tb
+  TIMEOUT 300)

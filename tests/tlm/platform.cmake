@@ -9,6 +9,11 @@ mmuvp_test(tlm_platform_mmu_tests SYSTEMC
   LIBS mmuvp_tlm mmuvp_direct_bus
   LABELS tlm
   TIMEOUT 60)
+mmuvp_test(tlm_direct_path_tests SYSTEMC
+  SOURCES direct_path_test.cpp
+  LIBS mmuvp_tlm mmuvp_direct_bus
+  LABELS tlm
+  TIMEOUT 60)
 mmuvp_test(tlm_platform_tests SYSTEMC
   SOURCES platform_test.cpp
   LIBS mmuvp_tlm mmuvp_checker mmuvp_direct_bus
