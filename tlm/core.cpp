@@ -52,6 +52,17 @@ void Core::issue(const workloads::MemAccess& m) {
   socket->b_transport(trans_, local_);  // the local time is the delay, advanced in place
 }
 
+[[gnu::noinline]] bool Core::transported(const workloads::MemAccess& m) {
+  issue(m);
+  if (trans_.is_response_error()) {
+    ++bus_errors_;
+    return false;
+  }
+  translation_time_ += attr_->translation_time;
+  data_time_ += attr_->data_time;
+  return attr_->fault.ok() || completed_after_faults(m);
+}
+
 bool Core::completed_after_faults(const workloads::MemAccess& m) {
   for (unsigned attempt = 0;; ++attempt) {
     // The access just issued faulted (trans_ holds its outcome).
@@ -105,13 +116,8 @@ void Core::run() {
                                                        access_bytes(m), local_)) {
         data_time_ += local_ - before;
         completed = true;
-      } else if (issue(m), trans_.is_response_error()) {
-        ++bus_errors_;
-        completed = false;
       } else {
-        translation_time_ += attr_->translation_time;
-        data_time_ += attr_->data_time;
-        completed = attr_->fault.ok() || completed_after_faults(m);
+        completed = transported(m);
       }
       if (need_sync()) sync();
       if (!completed) continue;

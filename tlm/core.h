@@ -85,6 +85,10 @@ class Core : public sc_core::sc_module {
   static unsigned access_bytes(const workloads::MemAccess& m);
   // One b_transport of `m` to the MMU (its outcome in trans_ and *attr_).
   inline void issue(const workloads::MemAccess& m);
+  // The access `m` through the socket: issued, its times summed, a fault handled (and retried).
+  // Returns whether it completed. Out of line: the per-access loop keeps the direct path's
+  // registers.
+  bool transported(const workloads::MemAccess& m);
   // After `m` faulted: the fault handler and the retries it asks for. Returns true if a retry
   // completed. Out of line: the per-access loop keeps only the fault-free path.
   bool completed_after_faults(const workloads::MemAccess& m);

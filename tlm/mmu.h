@@ -108,7 +108,7 @@ class Mmu : public sc_core::sc_module {
     if (h.entry == nullptr || (write && !h.entry->dirty) || !permits(*h.entry, type, user) ||
         !direct_memory_->direct_data(config_.core, h.entry->translate(va), len, write, delay))
       return false;
-    l1.lookup_hinted(h, type);
+    l1.lookup_hinted(h);
     ++counters_.translations;
     ++counters_.l1_hits;
     ++counters_.direct;

@@ -136,7 +136,7 @@ Platform::Platform(const char* name, const PlatformConfig& config) : impl_(new I
   PlatformTop& t = *impl_->top;
   for (unsigned i = 0; i < t.config_.cores; ++i) {
     t.cores_[i]->set_fault_handler(&t.fault_handler_);
-    t.mmus_[i]->set_observer(&t.observer_);
+    t.mmus_[i]->set_observer(&t.observer_, /*tlb_hits=*/false);  // none set yet
   }
 }
 

@@ -244,11 +244,16 @@ class TlbLevel {
       return Hinted{h.array, h.slot, h.array->entry_at(h.slot)};
     return Hinted{};
   }
-  // lookup() of the access whose hinted() result `h` (with an entry) was just taken, nothing filled
-  // or invalidated since: the same counts, result and LRU change, without a second hint check.
-  const TlbEntry* lookup_hinted(const Hinted& h, arch::AccessType type) {
+  // lookup() of an access whose hinted() result `h` (with an entry) was just taken, nothing filled
+  // or invalidated since, when the entry serves the access (not a write through an entry without
+  // `dirty`: the caller checked the dirty rule): the same counts, result and LRU change as
+  // lookup(), without a second hint check.
+  const TlbEntry* lookup_hinted(const Hinted& h) {
     ++counters_.lookups;
-    return count_result(h.array->touch(h.slot), type);
+    const TlbEntry* e = h.array->touch(h.slot);
+    ++counters_.hits;
+    ++counters_.hits_by_size[size_index(e->size)];
+    return e;
   }
   // The general path lookup() must equal: every array probed in order (tests compare the two).
   const TlbEntry* lookup_reference(arch::gva_t va, std::uint16_t vmid, std::uint16_t pcid,

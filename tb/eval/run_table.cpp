@@ -69,6 +69,23 @@ std::string run_table(const RunStats& s) {
   out += row("faults", t.faults);
   out += row("VM exits", t.vm_exits);
   out += row("context switches", t.context_switches);
+  if (s.caches.present) {  // the platform's cache model (golden has none)
+    const auto level = [&](std::string_view name, const CacheLevelStats& l) {
+      out += row(name, l.data_hits + l.walker_hits,
+                 fmt::format("data {:.2f}% of {}, walker {:.2f}% of {}",
+                             100 * ratio(l.data_hits, l.data_accesses), l.data_accesses,
+                             100 * ratio(l.walker_hits, l.walker_accesses), l.walker_accesses));
+    };
+    level("L1D hits", s.caches.l1d);
+    level("L2 hits", s.caches.l2);
+    level("LLC hits", s.caches.llc);
+    out += row("DRAM accesses", s.caches.dram_data_accesses + s.caches.dram_walker_accesses,
+               fmt::format("data {}, walker {}", s.caches.dram_data_accesses,
+                           s.caches.dram_walker_accesses));
+    out += row("direct accesses", t.direct_accesses,
+               fmt::format("{:.2f}% of accesses (the direct path{})",
+                           100 * ratio(t.direct_accesses, t.accesses), c.dmi ? "" : ": off"));
+  }
   if (c.check) {
     out += row("checked translations", t.checked_translations);
     out += row("mismatches", t.mismatches);
