@@ -52,7 +52,7 @@ void Core::issue(const workloads::MemAccess& m) {
   socket->b_transport(trans_, local_);  // the local time is the delay, advanced in place
 }
 
-[[gnu::noinline]] bool Core::transported(const workloads::MemAccess& m) {
+bool Core::issue_timed(const workloads::MemAccess& m) {
   issue(m);
   if (trans_.is_response_error()) {
     ++bus_errors_;
@@ -60,7 +60,11 @@ void Core::issue(const workloads::MemAccess& m) {
   }
   translation_time_ += attr_->translation_time;
   data_time_ += attr_->data_time;
-  return attr_->fault.ok() || completed_after_faults(m);
+  return true;
+}
+
+[[gnu::noinline]] bool Core::transported(const workloads::MemAccess& m) {
+  return issue_timed(m) && (attr_->fault.ok() || completed_after_faults(m));
 }
 
 bool Core::completed_after_faults(const workloads::MemAccess& m) {
@@ -75,13 +79,7 @@ bool Core::completed_after_faults(const workloads::MemAccess& m) {
     }
     if (action != FaultAction::kRetry || attempt >= kRetryLimit) return false;
     ++counters_.retries;
-    issue(m);
-    if (trans_.is_response_error()) {
-      ++bus_errors_;
-      return false;
-    }
-    translation_time_ += attr_->translation_time;
-    data_time_ += attr_->data_time;
+    if (!issue_timed(m)) return false;
     if (attr_->fault.ok()) return true;
   }
 }

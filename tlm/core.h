@@ -85,6 +85,8 @@ class Core : public sc_core::sc_module {
   static unsigned access_bytes(const workloads::MemAccess& m);
   // One b_transport of `m` to the MMU (its outcome in trans_ and *attr_).
   inline void issue(const workloads::MemAccess& m);
+  // issue(), then a bus error counted (false) or the access's times summed (true).
+  bool issue_timed(const workloads::MemAccess& m);
   // The access `m` through the socket: issued, its times summed, a fault handled (and retried).
   // Returns whether it completed. Out of line: the per-access loop keeps the direct path's
   // registers.

@@ -17,12 +17,8 @@
 
 #include "arch/mmu_regs.h"
 #include "sw-stub/scenario.h"
+#include "tests/tlm/core_rig.h"
 #include "tests/tlm/model_state_compare.h"
-#include "tests/tlm/sc_test_util.h"
-#include "tlm/lt_walker.h"
-#include "tlm/memory_system.h"
-#include "tlm/mmu.h"
-#include "tlm/tlm_machine_bus.h"
 
 namespace mmuvp::tlm {
 namespace {
@@ -32,28 +28,9 @@ using arch::Mode;
 using testing::ThreadRunner;
 namespace regs = arch::regs;
 
-// One core's MMU, LT walker and memory system with its firmware bus; module names start with
-// `prefix`.
-struct Rig {
-  explicit Rig(const std::string& prefix)
-      : memory((prefix + "_memory").c_str(), MemorySystemConfig{}),
-        bus((prefix + "_bus").c_str(), 1),
-        mmu((prefix + "_mmu").c_str(), MmuConfig{}),
-        walker((prefix + "_walker").c_str(), WalkerSetup{}),
-        cpu((prefix + "_cpu").c_str()) {
-    bus.mem_socket.bind(memory.firmware_socket());
-    bus.mmio_socket(0).bind(mmu.mmio_socket);
-    mmu.data_socket.bind(memory.data_socket(0));
-    walker.mem_socket.bind(memory.walker_socket(0));
-    mmu.set_walker(walker);
-    cpu.socket.bind(mmu.cpu_socket);
-  }
-
-  MemorySystem memory;
-  TlmMachineBus bus;
-  Mmu mmu;
-  LtWalker walker;
-  testing::TestCpu cpu;
+// A core rig (tests/tlm/core_rig.h) and the stub's scenario built on it.
+struct Rig : testing::CoreRig {
+  explicit Rig(const std::string& prefix) : CoreRig(prefix + "_") {}
   std::unique_ptr<stub::Scenario> scenario;
 };
 

@@ -13,6 +13,7 @@
 #include "arch/mmu_regs.h"
 #include "sw-stub/scenario.h"
 #include "tb/direct_bus.h"
+#include "tests/tlm/core_rig.h"
 #include "tests/tlm/sc_test_util.h"
 #include "tlm/lt_walker.h"
 #include "tlm/memory_system.h"
@@ -25,7 +26,6 @@ namespace {
 
 using arch::AccessType;
 using arch::Mode;
-using testing::TestCpu;
 using testing::ThreadRunner;
 namespace regs = arch::regs;
 
@@ -65,22 +65,12 @@ class RecordingMemory final : public arch::PhysMem {
 
 // One core's MMU, LT walker, memory system and firmware bus, and a golden twin: a DirectMachine
 // the same stub programs identically, with its own walk caches of the same geometry.
-struct Rig {
+struct Rig : testing::CoreRig {
   Rig(const PwcConfig& pwc, const NestedTlbConfig& ntlb)
-      : memory("memory", MemorySystemConfig{}),
-        bus("bus", 1),
-        mmu("mmu", MmuConfig{}),
-        walker("walker", setup(pwc, ntlb)),
-        cpu("cpu"),
+      : CoreRig("", setup(pwc, ntlb)),
         twin_caches(pwc, ntlb),
         twin_mem(twin.memory),
         golden(twin_mem) {
-    bus.mem_socket.bind(memory.firmware_socket());
-    bus.mmio_socket(0).bind(mmu.mmio_socket);
-    mmu.data_socket.bind(memory.data_socket(0));
-    walker.mem_socket.bind(memory.walker_socket(0));
-    mmu.set_walker(walker);
-    cpu.socket.bind(mmu.cpu_socket);
     observer = [this](unsigned, const arch::TranslationContext&, const arch::Access&,
                       const WalkRequest* req, const WalkResponse* w, const TlbEntry* hit) {
       if (w != nullptr) {
@@ -142,11 +132,6 @@ struct Rig {
     return a;
   }
 
-  MemorySystem memory;
-  TlmMachineBus bus;
-  Mmu mmu;
-  LtWalker walker;
-  TestCpu cpu;
   MmuObserver observer;
   WalkRequest last_req;
   WalkResponse last_walk;
