@@ -7,6 +7,7 @@ packages=(
   googletest libgtest-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   gtkwave yosys
+  qemu-system-x86 busybox-static cpio
 )
 missing=()
 for p in "${packages[@]}"; do
