@@ -76,8 +76,16 @@ grep -q "mmuvp-guest: spinning" serial.log ||
   { echo "real-guest: the guest did not reach its init in 300 s (serial.log)" >&2; exit 1; }
 sleep 1  # let init run in user space for a while
 
-printf "stop\ninfo registers\npmemsave 0 %#x guest.ram\ninfo tlb\nquit\n" \
+printf "stop\ninfo registers\npmemsave 0 %#x guest.ram\ninfo tlb\ninfo status\n" \
   $((ram_mib << 20)) >&3  # guest.ram: relative to QEMU's working directory, OUTDIR
+# The monitor's output drains through the FIFO at the reader's pace: quit only once the last
+# command's answer is out (a quit right away can cut the listing short).
+for _ in $(seq 600); do
+  grep -q "VM status: paused" monitor.log && break
+  sleep 0.5
+done
+grep -q "VM status: paused" monitor.log || { echo "real-guest: the monitor did not answer" >&2; exit 1; }
+printf "quit\n" >&3
 wait "$qemu" || true
 wait "$reader" || true
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "arch/ept.h"
+#include "arch/mode.h"
 #include "sw-stub/mmu_program.h"
 #include "sw-stub/stub_error.h"
 
@@ -51,6 +52,8 @@ VirtualMachine::VirtualMachine(MachineBus& bus, FrameAllocator& host, const VmCo
                                 config.vmid));
   try {
     ept_ = std::make_unique<TableEditor<EptTableFormat>>(ept_mem_, config.preset_ad);
+    if (config.shadow_paging)
+      shadow_ = std::make_unique<ShadowPager>(*this, bus_, host_, config.preset_ad);
     for (const Range& r : ram_layout(config.memory_bytes, config.io_gap)) {
       ram_.add(r);
       if (config.contiguous)
@@ -313,6 +316,7 @@ void VirtualMachine::flush_ept() {
     mmu::invalidate(bus_, core, arch::regs::InvOp::kInveptSingle, 0, config_.vmid);
     ++stats_.invepts;
   }
+  if (shadow_) shadow_->resync_all();  // the shadows compose the EPT: rebuild them
 }
 
 // ---- VMM segment, escape filter, bad frames -----------------------------------------------------
@@ -471,6 +475,44 @@ void VirtualMachine::program(unsigned core) {
   mmu::write_filter(bus_, core, std::vector<std::uint64_t>(escaped_.begin(), escaped_.end()));
   mmu::write_vmm_segment(bus_, core, segment_);
   loaded_.insert(core);
+}
+
+// ---- the guest's bus under shadow paging --------------------------------------------------------
+
+void VirtualMachine::GuestBus::mem_write64(arch::hpa_t hpa, std::uint64_t value) {
+  vm.bus_.mem_write64(hpa, value);
+  if (vm.shadow_->protects(hpa)) vm.shadow_->table_written(hpa);
+}
+
+std::uint64_t VirtualMachine::GuestBus::mmio_read(unsigned core, std::uint32_t offset) {
+  if (offset == arch::regs::kCr3) {
+    if (auto cr3 = vm.shadow_->guest_cr3(core)) return *cr3;
+  } else if (offset == arch::regs::kMode) {
+    if (auto it = guest_mode.find(core); it != guest_mode.end()) return it->second;
+  }
+  return vm.bus_.mmio_read(core, offset);
+}
+
+arch::regs::RegStatus VirtualMachine::GuestBus::mmio_write(unsigned core, std::uint32_t offset,
+                                                           std::uint64_t value) {
+  switch (offset) {
+    case arch::regs::kCr3: {
+      const auto pcid = static_cast<std::uint16_t>(vm.bus_.mmio_read(core, arch::regs::kPcid));
+      return vm.bus_.mmio_write(core, offset, vm.shadow_->cr3_written(core, value, pcid));
+    }
+    case arch::regs::kPcid: {
+      const arch::regs::RegStatus st = vm.bus_.mmio_write(core, offset, value);
+      if (st == arch::regs::RegStatus::kOk)
+        vm.shadow_->pcid_written(core, static_cast<std::uint16_t>(value));
+      return st;
+    }
+    case arch::regs::kMode:
+      if (!arch::mode_from_register(value)) return vm.bus_.mmio_write(core, offset, value);
+      guest_mode[core] = value;
+      return vm.bus_.mmio_write(core, offset, static_cast<std::uint64_t>(arch::Mode::kNative));
+    default:
+      return vm.bus_.mmio_write(core, offset, value);
+  }
 }
 
 // ---- the guest's memory devices -----------------------------------------------------------------

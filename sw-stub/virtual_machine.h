@@ -12,6 +12,7 @@
 // gPA, segment or not, so escaped frames and filter false positives translate correctly.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -24,6 +25,7 @@
 #include "sw-stub/machine_bus.h"
 #include "sw-stub/mapping_record.h"
 #include "sw-stub/range_set.h"
+#include "sw-stub/shadow_pager.h"
 #include "sw-stub/table_editor.h"
 
 namespace mmuvp::stub {
@@ -37,6 +39,9 @@ struct VmConfig {
   bool contiguous = false;  // back each RAM range by one contiguous host block (segment-ready)
   bool prefault = true;     // back all RAM now; otherwise page by page on EPT violations
   bool preset_ad = false;   // write EPT entries with A (and D on leaves) already set
+  // Shadow paging (sw-stub/shadow_pager.h): the guest runs on VMM-built shadow tables (MODE
+  // native on its cores); its page-table stores and CR3 writes are VM exits.
+  bool shadow_paging = false;
 };
 
 // A gPA range backed by one contiguous run of host frames starting at `hpa`.
@@ -112,8 +117,14 @@ class VirtualMachine final : public GuestPlatform {
   void unload(unsigned core) { loaded_.erase(core); }
   const std::set<unsigned>& loaded_cores() const { return loaded_; }
 
+  // ---- shadow paging (VmConfig::shadow_paging) ------------------------------------------------
+  ShadowPager* shadow() { return shadow_.get(); }  // null unless shadow paging
+  const ShadowPager* shadow() const { return shadow_.get(); }
+
   // ---- GuestPlatform --------------------------------------------------------------------------
-  MachineBus& bus() override { return bus_; }
+  // The guest's view of the machine: the bus itself, or under shadow paging the bus with the
+  // VMM's traps (page-table stores, CR3, MODE).
+  MachineBus& bus() override { return shadow_ ? static_cast<MachineBus&>(guest_bus_) : bus_; }
   bool virtualized() const override { return true; }
   std::vector<Range> ram() const override { return ram_.ranges(); }
   arch::hpa_t host_address(arch::gpa_t gpa) override;
@@ -131,6 +142,20 @@ class VirtualMachine final : public GuestPlatform {
     MachineBus& bus;
     FrameAllocator& host;
     std::set<arch::hpa_t> tables;
+  };
+  // The machine as a guest under shadow paging sees it: stores to write-protected guest tables
+  // and CR3/PCID writes trap to the ShadowPager; MODE writes keep the hardware in native mode
+  // (the guest reads back what it wrote, as it does CR3).
+  struct GuestBus final : MachineBus {
+    explicit GuestBus(VirtualMachine& v) : vm(v) {}
+    std::uint64_t mem_read64(arch::hpa_t hpa) override { return vm.bus_.mem_read64(hpa); }
+    void mem_write64(arch::hpa_t hpa, std::uint64_t value) override;
+    std::uint64_t mmio_read(unsigned core, std::uint32_t offset) override;
+    arch::regs::RegStatus mmio_write(unsigned core, std::uint32_t offset,
+                                     std::uint64_t value) override;
+    unsigned cores() const override { return vm.bus_.cores(); }
+    VirtualMachine& vm;
+    std::map<unsigned, std::uint64_t> guest_mode;  // per core, as the guest wrote it
   };
   struct Compaction {
     Range gpa;
@@ -171,6 +196,8 @@ class VirtualMachine final : public GuestPlatform {
   std::set<std::uint64_t> escaped_;
   std::optional<Compaction> compaction_;
   std::set<unsigned> loaded_;
+  std::unique_ptr<ShadowPager> shadow_;
+  GuestBus guest_bus_{*this};
 };
 
 }  // namespace mmuvp::stub

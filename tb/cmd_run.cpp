@@ -75,13 +75,9 @@ RunConfig build_config(const RunOptions& o, const RunFlags& f) {
   RunConfig c;
   if (given(f.config_file)) load_config_file(o.config_file, c);
   if (given(f.mode)) {
-    const auto m = arch::parse_mode(o.mode);
-    if (!m) {
-      throw CommandError(fmt::format("--mode: unknown mode '{}' (valid: native, native-ds, "
-                                     "nested, dual-direct, vmm-direct, guest-direct)",
-                                     o.mode));
-    }
-    c.mode = *m;
+    if (!set_run_mode(c, o.mode))
+      throw CommandError(fmt::format("--mode: unknown mode '{}' (valid: {})", o.mode,
+                                     kRunModeNames));
   }
   if (given(f.workload)) {
     const auto& names = workloads::workload_names();

@@ -15,7 +15,8 @@ Firmware::Firmware(const sc_core::sc_module_name& name, tlm::Platform& platform,
       regions_(std::move(regions)),
       lock_("stub_lock"),
       switches_(config.cores, 0),
-      exits_(config.cores, 0) {
+      exits_(config.cores, 0),
+      exit_cycles_(config.cores, 0) {
   SC_HAS_PROCESS(Firmware);
   SC_THREAD(setup_thread);
   SC_THREAD(done_thread);
@@ -52,27 +53,47 @@ tlm::FaultAction Firmware::on_fault(unsigned core, const arch::Fault& fault) {
   if (!error_.empty() || setup_ == nullptr) return tlm::FaultAction::kSkip;
   lock_.lock();
   FaultResponse r = FaultResponse::kSkip;
+  std::uint64_t stall_cycles = 0;
   try {
     bool exit = false;
     r = setup_->handle_fault(core, fault, &exit);
     exits_.at(core) += exit ? 1 : 0;
+    stall_cycles = charge_shadow_exits(core);
   } catch (const std::exception& e) {
     fail(std::string("firmware failed handling a fault: ") + e.what());
     r = FaultResponse::kSkip;
   }
   lock_.unlock();
+  stall(stall_cycles);
   return r == FaultResponse::kRetry ? tlm::FaultAction::kRetry : tlm::FaultAction::kSkip;
+}
+
+std::uint64_t Firmware::charge_shadow_exits(unsigned core) {
+  const std::uint64_t n = setup_->take_shadow_exits();
+  exits_.at(core) += n;
+  exit_cycles_.at(core) += n * config_.vm_exit_cycles;
+  return n * config_.vm_exit_cycles;
+}
+
+// The core that took the exits is the caller (its thread runs the handler, synced): its time
+// moves on by their cost.
+void Firmware::stall(std::uint64_t cycles) {
+  if (cycles == 0 || !error_.empty()) return;
+  wait(static_cast<double>(cycles) / config_.clock_ghz, sc_core::SC_NS);
 }
 
 void Firmware::on_period(unsigned core) {
   if (!error_.empty() || setup_ == nullptr) return;
   lock_.lock();
+  std::uint64_t stall_cycles = 0;
   try {
     if (setup_->switch_next(core)) ++switches_.at(core);
+    stall_cycles = charge_shadow_exits(core);
   } catch (const std::exception& e) {
     fail(std::string("firmware failed in a context switch: ") + e.what());
   }
   lock_.unlock();
+  stall(stall_cycles);
 }
 
 }  // namespace mmuvp::tb

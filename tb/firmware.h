@@ -37,6 +37,7 @@ class Firmware : public sc_core::sc_module {
   const std::string& error() const { return error_; }
   std::uint64_t context_switches(unsigned core) const { return switches_.at(core); }
   std::uint64_t vm_exits(unsigned core) const { return exits_.at(core); }
+  std::uint64_t vm_exit_cycles(unsigned core) const { return exit_cycles_.at(core); }
   WorkloadSetup* setup() { return setup_.get(); }
 
  private:
@@ -45,6 +46,10 @@ class Firmware : public sc_core::sc_module {
   tlm::FaultAction on_fault(unsigned core, const arch::Fault& fault);
   void on_period(unsigned core);
   void fail(const std::string& message);
+  // Counts the shadow-paging exits the last handler took on `core` and returns the cycles they
+  // cost (the caller waits them out after releasing the lock).
+  std::uint64_t charge_shadow_exits(unsigned core);
+  void stall(std::uint64_t cycles);
 
   tlm::Platform& platform_;
   RunConfig config_;
@@ -52,7 +57,7 @@ class Firmware : public sc_core::sc_module {
   std::unique_ptr<WorkloadSetup> setup_;
   // The stub is not re-entrant: one core's handler at a time (a bus access may yield).
   sc_core::sc_mutex lock_;
-  std::vector<std::uint64_t> switches_, exits_;
+  std::vector<std::uint64_t> switches_, exits_, exit_cycles_;
   std::string error_;
   std::chrono::steady_clock::time_point started_at_{};
 };

@@ -25,7 +25,10 @@ constexpr auto kProgressPeriod = std::chrono::milliseconds(100);
 
 struct GoldenCore {
   GoldenCore(const RunConfig& cfg, arch::PhysMem& memory)
-      : tlb(cfg.tlb), caches(effective_pwc(cfg), effective_ntlb(cfg)), golden(memory) {}
+      : tlb(cfg.tlb),
+        caches(effective_pwc(cfg), effective_ntlb(cfg)),
+        golden(memory),
+        exit_cost(cfg.vm_exit_cycles) {}
 
   tlm::Tlb tlb;
   tlm::WalkCacheSet caches;
@@ -38,6 +41,15 @@ struct GoldenCore {
   std::uint64_t left = 0;  // accesses still to run
   std::uint64_t since_switch = 0;
   bool record = false;
+  std::uint64_t exit_cost = 0;  // RunConfig::vm_exit_cycles
+
+  // The shadow-paging exits the firmware just took (counted as the platform's firmware does;
+  // the golden model keeps no time, so their cost is only tallied).
+  void count_shadow_exits(WorkloadSetup& setup) {
+    const std::uint64_t n = setup.take_shadow_exits();
+    stats.vm_exits += n;
+    stats.vm_exit_cycles += n * exit_cost;
+  }
 
   // One access as the platform's MMU and core do it (tlm/mmu.cpp, tlm/core.cpp): L1 TLB, L2 TLB
   // (an entry that does not permit the access is not used), else a walk that fills both; a fault
@@ -69,6 +81,7 @@ struct GoldenCore {
       bool exit = false;
       const FaultResponse action = setup.handle_fault(core, r.fault, &exit);
       stats.vm_exits += exit ? 1 : 0;
+      count_shadow_exits(setup);
       if (action == FaultResponse::kSkip || attempt >= kMaxRetries) return false;
     }
   }
@@ -179,6 +192,7 @@ GoldenRunResult run_golden(const RunConfig& config,
           if (config.switch_interval != 0 && ++k.since_switch == config.switch_interval) {
             k.since_switch = 0;
             if (setup.switch_next(c)) ++k.stats.context_switches;
+            k.count_shadow_exits(setup);
           }
         }
       }

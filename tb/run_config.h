@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "arch/address.h"
@@ -31,6 +32,10 @@ enum class WalkerKind : std::uint8_t { kGolden, kTlm, kCycle, kRtl, kCosim };
 
 struct RunConfig {
   arch::Mode mode = arch::Mode::kNative;
+  // Shadow paging (SPEC §6, sw-stub/shadow_pager.h): the VM of `mode` nested runs its guest on
+  // VMM-built shadow tables, the hardware in native mode. `mmuvp run --mode shadow`.
+  bool shadow_paging = false;
+  std::uint64_t vm_exit_cycles = 1500;  // cycles one shadow-paging VM exit costs its core
   std::string workload = "gups";  // generator name; ignored when `trace` is set
   std::string trace;              // Valgrind lackey trace file
   std::uint64_t accesses = 1'000'000;
@@ -104,6 +109,7 @@ struct CoreStats {
   std::uint64_t ntlb_hits = 0, ntlb_lookups = 0;
   std::uint64_t faults = 0;
   std::uint64_t vm_exits = 0;
+  std::uint64_t vm_exit_cycles = 0;  // cycles charged for VM exits (shadow paging: each exit's cost)
   std::uint64_t context_switches = 0;
   // Of the accesses, those the platform served on its direct path (RunConfig::dmi); 0 for golden.
   std::uint64_t direct_accesses = 0;
@@ -142,5 +148,26 @@ struct RunStats {
   double sim_seconds = 0;        // host wall time of the simulation proper (setup excluded)
   double accesses_per_second = 0;
 };
+
+// The run's mode as users name it (`--mode`, the JSON's "mode"): a hardware mode (arch::Mode), or
+// "shadow": the nested-mode VM run on shadow tables (RunConfig::shadow_paging).
+inline std::string run_mode_name(const RunConfig& c) {
+  return c.shadow_paging ? "shadow" : std::string(arch::to_string(c.mode));
+}
+// Sets mode and shadow_paging from a run mode name; false when the name is unknown.
+inline bool set_run_mode(RunConfig& c, std::string_view name) {
+  if (name == "shadow") {
+    c.mode = arch::Mode::kNested;
+    c.shadow_paging = true;
+    return true;
+  }
+  const auto m = arch::parse_mode(name);
+  if (!m) return false;
+  c.mode = *m;
+  c.shadow_paging = false;
+  return true;
+}
+constexpr const char* kRunModeNames =
+    "native, native-ds, nested, dual-direct, vmm-direct, guest-direct, shadow";
 
 }  // namespace mmuvp::tb

@@ -234,13 +234,12 @@ const std::vector<Field<RunConfig>>& config_fields() {
       uint_field("filter_hashes", &arch::MmuParams::filter_hashes),
   };
   static const std::vector<Field<C>> f{
-      {"mode", [](const C& c) { return Json(std::string(arch::to_string(c.mode))); },
+      {"mode", [](const C& c) { return Json(run_mode_name(c)); },
        [](const Json& v, C& c, const std::string& p) {
-         const auto m = arch::parse_mode(read_string(v, p));
-         if (!m) bad_value(p, "a mode (native, native-ds, nested, dual-direct, vmm-direct, "
-                              "guest-direct)", v);
-         c.mode = *m;
+         if (!set_run_mode(c, read_string(v, p)))
+           bad_value(p, std::string("a mode (") + kRunModeNames + ")", v);
        }},
+      uint_field("vm_exit_cycles", &C::vm_exit_cycles),
       string_field("workload", &C::workload),
       string_field("trace", &C::trace),
       uint_field("accesses", &C::accesses),
@@ -322,6 +321,7 @@ const std::vector<std::pair<std::string_view, std::uint64_t CoreStats::*>>& coun
       {"ntlb_lookups", &S::ntlb_lookups},
       {"faults", &S::faults},
       {"vm_exits", &S::vm_exits},
+      {"vm_exit_cycles", &S::vm_exit_cycles},
       {"context_switches", &S::context_switches},
       {"direct_accesses", &S::direct_accesses},
       {"checked_translations", &S::checked_translations},
@@ -470,7 +470,7 @@ const std::vector<Field<CacheStats>>& cache_stats_fields() {
 
 Json stats_to_json(const RunStats& s) {
   Json j = Json::object();
-  j["mode"] = std::string(arch::to_string(s.config.mode));
+  j["mode"] = run_mode_name(s.config);
   j["workload"] = s.workload_name;
   j["workload_description"] = s.workload_describe;
   j["walker"] = std::string(to_string(s.config.walker));

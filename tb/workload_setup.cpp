@@ -124,6 +124,9 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
   if (processes > (1u << arch::regs::kPcidBits) - 1)
     throw SimulationError(fmt::format("{} processes: at most {} (one PCID each)", processes,
                                       (1u << arch::regs::kPcidBits) - 1));
+  if (config.shadow_paging && mode != arch::Mode::kNested)
+    throw SimulationError(fmt::format("shadow paging runs a nested-mode VM, not mode {}",
+                                      arch::to_string(mode)));
   if (config.escaped_frames > 0 && !arch::uses_vmm_segment(mode))
     throw SimulationError(fmt::format(
         "escaped frames need the VMM segment (dual-direct or vmm-direct), not mode {}",
@@ -168,6 +171,7 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
     // contiguous block backed up front).
     vc.prefault = !(config.demand_paging && !arch::uses_vmm_segment(mode));
     vc.preset_ad = config.preset_ad || !config.ad_updates;
+    vc.shadow_paging = config.shadow_paging;
     vm_ = &vmm_->create_vm(vc);
   } else {
     bare_ = std::make_unique<stub::BareMetal>(bus_, guest);
@@ -225,6 +229,15 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
     guest_->set_mode(c, mode);
     stub::mmu::set_ad_updates(bus_, c, config.ad_updates);
   }
+  take_shadow_exits();  // the setup's own (building the shadows) are not the run's
+}
+
+std::uint64_t WorkloadSetup::take_shadow_exits() {
+  if (vm_ == nullptr || vm_->shadow() == nullptr) return 0;
+  const std::uint64_t now = vm_->shadow()->stats().exits();
+  const std::uint64_t n = now - shadow_exits_seen_;
+  shadow_exits_seen_ = now;
+  return n;
 }
 
 void WorkloadSetup::mark_bad_frames(unsigned count, std::uint64_t seed) {
@@ -283,6 +296,10 @@ FaultResponse WorkloadSetup::handle_fault(unsigned core, const arch::Fault& faul
   if (vm_exit != nullptr) *vm_exit = false;
   switch (fault.kind) {
     case arch::FaultKind::kGuestPageFault:
+      // Shadow paging: the VMM sees the #PF first; the guest only if its own tables lack the page.
+      if (vm_ != nullptr && vm_->shadow() != nullptr &&
+          vm_->shadow()->hidden_fault(core, fault.gva, fault.code))
+        return FaultResponse::kRetry;
       return guest_->handle_page_fault(core, fault) == stub::FaultOutcome::kMapped
                  ? FaultResponse::kRetry
                  : FaultResponse::kSkip;

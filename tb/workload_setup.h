@@ -80,7 +80,12 @@ class WorkloadSetup {
 
   // A fault on `core`: a guest #PF goes to the guest OS (demand paging), an EPT violation to the
   // VM (backing; a VM exit, counted in `vm_exit`). kRetry when the handler fixed the mapping.
+  // Under shadow paging a #PF is first the VMM's (a hidden fault, a shadow-paging exit).
   FaultResponse handle_fault(unsigned core, const arch::Fault& fault, bool* vm_exit);
+
+  // Shadow paging (RunConfig::shadow_paging): the VM exits the shadow pager took since the last
+  // call (guest page-table stores, CR3 writes, hidden faults); those of the setup are not counted.
+  std::uint64_t take_shadow_exits();
 
  private:
   void build(const RunConfig& config, const std::vector<workloads::Region>& regions);
@@ -98,6 +103,7 @@ class WorkloadSetup {
   std::vector<std::vector<unsigned>> runs_;  // per core: the processes it runs, in turn
   std::vector<unsigned> next_;               // per core: index into runs_ of the current one
   std::vector<arch::hpa_t> bad_frames_;
+  std::uint64_t shadow_exits_seen_ = 0;
 };
 
 }  // namespace mmuvp::tb
