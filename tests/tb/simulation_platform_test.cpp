@@ -29,34 +29,12 @@ namespace {
 using arch::Mode;
 using arch::PageSize;
 using stub::PagePolicy;
+using test::expect_same_translation_counts;
 using test::small_run;
 
 constexpr std::uint64_t kMiB = 1ull << 20;
 
 // Everything the walks and TLBs counted, equal between two runs of the same stream.
-void expect_same_translation_counts(const CoreStats& golden, const CoreStats& lt) {
-  EXPECT_EQ(lt.accesses, golden.accesses);
-  EXPECT_EQ(lt.instructions, golden.instructions);
-  EXPECT_EQ(lt.l1_tlb_misses, golden.l1_tlb_misses);
-  EXPECT_EQ(lt.l2_tlb_misses, golden.l2_tlb_misses);
-  EXPECT_EQ(lt.walk_requests, golden.walk_requests);
-  EXPECT_EQ(lt.walks, golden.walks);
-  EXPECT_EQ(lt.walk_mem_refs, golden.walk_mem_refs);
-  EXPECT_EQ(lt.segment_translations, golden.segment_translations);
-  EXPECT_EQ(lt.segment_hits, golden.segment_hits);
-  EXPECT_EQ(lt.guest_segment_hits, golden.guest_segment_hits);
-  EXPECT_EQ(lt.vmm_segment_hits, golden.vmm_segment_hits);
-  EXPECT_EQ(lt.escape_filter_hits, golden.escape_filter_hits);
-  EXPECT_EQ(lt.escape_filter_lookups, golden.escape_filter_lookups);
-  EXPECT_EQ(lt.escape_filter_false_positives, golden.escape_filter_false_positives);
-  EXPECT_EQ(lt.pwc_lookups, golden.pwc_lookups);
-  EXPECT_EQ(lt.pwc_hits, golden.pwc_hits);
-  EXPECT_EQ(lt.ntlb_lookups, golden.ntlb_lookups);
-  EXPECT_EQ(lt.ntlb_hits, golden.ntlb_hits);
-  EXPECT_EQ(lt.faults, golden.faults);
-  EXPECT_EQ(lt.vm_exits, golden.vm_exits);
-  EXPECT_EQ(lt.context_switches, golden.context_switches);
-}
 
 // ---- the cost matrix, caches off, 4K+4K, on the LT platform ----------------------------------
 

@@ -1,0 +1,119 @@
+// `mmuvp run --mode shadow` (RunConfig::shadow_paging) on the platform against the golden runner:
+// shadow walks cost native references, every VM exit the shadow pager takes (page-table stores,
+// CR3 writes, hidden faults) is counted the same by both, charged its cost in time, and every
+// translation agrees with the golden model.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <systemc>
+
+#include <fstream>
+#include <string>
+
+#include "tb/run_json.h"
+#include "tb/simulation.h"
+#include "tests/tb/run_mmuvp.h"
+#include "tests/tb/simulation_test_util.h"
+
+namespace mmuvp::tb {
+namespace {
+
+using arch::Mode;
+using test::expect_same_translation_counts;
+using test::small_run;
+
+RunConfig shadow_run(WalkerKind walker, std::uint64_t accesses = 30'000) {
+  RunConfig c = small_run(Mode::kNested, "gups", walker, accesses);
+  c.shadow_paging = true;
+  return c;
+}
+
+TEST(ShadowRun, WalksCostNativeReferencesAndMatchTheGoldenRun) {
+  RunConfig c = shadow_run(WalkerKind::kGolden);
+  const RunStats golden = simulate(c);
+  c.walker = WalkerKind::kTlm;
+  const RunStats s = simulate(c);
+  EXPECT_EQ(s.total.accesses, c.accesses);
+  EXPECT_GT(s.total.walks, 1'000u);
+  EXPECT_EQ(s.total.walk_mem_refs, 4 * s.total.walks);  // --no-pwc, 4K+4K: as native
+  EXPECT_EQ(s.total.faults, 0u);
+  EXPECT_EQ(s.total.vm_exits, 0u);  // the mappings were all made before the run
+  expect_same_translation_counts(golden.total, s.total);
+  EXPECT_EQ(stats_to_json(s).at("mode"), "shadow");
+}
+
+TEST(ShadowRun, DemandPagingExitsAreCountedAlikeAndCostTheirCycles) {
+  RunConfig c = shadow_run(WalkerKind::kGolden, 20'000);
+  c.demand_paging = true;
+  const RunStats golden = simulate(c);
+  c.walker = WalkerKind::kTlm;
+  const RunStats s = simulate(c);
+  EXPECT_EQ(s.total.accesses, c.accesses);
+  EXPECT_GT(s.total.faults, 1'000u);
+  // Per page first touched: a hidden fault, the guest's PTE store (and table links), and with
+  // the EPT backed on demand a second hidden fault: more exits than faults.
+  EXPECT_GT(s.total.vm_exits, s.total.faults);
+  EXPECT_EQ(s.total.vm_exit_cycles, s.total.vm_exits * c.vm_exit_cycles);
+  expect_same_translation_counts(golden.total, s.total);
+  EXPECT_GT(s.translation_overhead,
+            static_cast<double>(s.total.vm_exit_cycles) / static_cast<double>(s.total.total_cycles));
+}
+
+// Two runs of the executable (one SystemC elaboration each), the same but for the exit cost.
+TEST(ShadowRun, ExitCostMovesTheCoreTimeByExactlyTheCharge) {
+  test::TempDir dir;
+  const std::string base =
+      "run --mode shadow --workload gups --accesses 20000 --footprint 16m --no-pwc --seed 7 "
+      "--demand-paging --json - --config ";
+  std::ofstream(dir.file("free.json")) << R"({"vm_exit_cycles": 0})";
+  std::ofstream(dir.file("paid.json")) << R"({"vm_exit_cycles": 1500})";
+  const test::Output free_run = test::run_mmuvp(dir, base + dir.file("free.json"));
+  ASSERT_EQ(free_run.code, 0) << free_run.err;
+  const nlohmann::json f = nlohmann::json::parse(free_run.out);
+  const test::Output paid_run = test::run_mmuvp(dir, base + dir.file("paid.json"));
+  ASSERT_EQ(paid_run.code, 0) << paid_run.err;
+  const nlohmann::json p = nlohmann::json::parse(paid_run.out);
+  ASSERT_GT(p.at("vm_exits").get<std::uint64_t>(), 1'000u);
+  EXPECT_EQ(p.at("vm_exits"), f.at("vm_exits"));
+  EXPECT_EQ(f.at("vm_exit_cycles"), 0u);
+  EXPECT_EQ(p.at("vm_exit_cycles").get<std::uint64_t>(), 1500 * p.at("vm_exits").get<std::uint64_t>());
+  EXPECT_EQ(p.at("total_cycles").get<std::uint64_t>() - f.at("total_cycles").get<std::uint64_t>(),
+            p.at("vm_exit_cycles").get<std::uint64_t>());
+  EXPECT_EQ(p.at("translation_cycles"), f.at("translation_cycles"));
+}
+
+TEST(ShadowRun, ContextSwitchesAreCr3ExitsAndEveryTranslationChecks) {
+  RunConfig c = shadow_run(WalkerKind::kGolden, 40'000);
+  c.cores = 2;
+  c.processes = 4;
+  c.switch_interval = 2'000;
+  const RunStats golden = simulate(c);
+  c.walker = WalkerKind::kTlm;
+  c.check = true;
+  const RunStats s = simulate(c);
+  EXPECT_GT(s.total.context_switches, 10u);
+  EXPECT_EQ(s.total.vm_exits, s.total.context_switches);  // one CR3 exit per switch
+  EXPECT_EQ(s.total.checked_translations, s.total.accesses);
+  EXPECT_EQ(s.total.mismatches, 0u);
+  for (unsigned i = 0; i < 2; ++i) expect_same_translation_counts(golden.per_core[i], s.per_core[i]);
+}
+
+TEST(ShadowRun, CycleLevelWalkerAgreesToo) {
+  RunConfig c = shadow_run(WalkerKind::kGolden, 5'000);
+  c.demand_paging = true;
+  const RunStats golden = simulate(c);
+  c.walker = WalkerKind::kCycle;
+  const RunStats s = simulate(c);
+  expect_same_translation_counts(golden.total, s.total);
+  EXPECT_GT(s.total.vm_exits, 0u);
+  EXPECT_LE(s.total.walk_mem_refs, 4 * s.total.walks);  // faulting walks stop early
+}
+
+TEST(ShadowRun, OnlyTheNestedVmRunsOnShadowTables) {
+  RunConfig c = shadow_run(WalkerKind::kGolden);
+  c.mode = Mode::kVmmDirect;
+  EXPECT_THROW(simulate(c), SimulationError);
+}
+
+}  // namespace
+}  // namespace mmuvp::tb
