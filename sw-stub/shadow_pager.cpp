@@ -38,17 +38,6 @@ Range range_of(arch::gva_t lo, arch::gva_t last) { return {lo, last == ~0ull ? l
 
 }  // namespace
 
-std::uint64_t ShadowPager::Memory::alloc_table() {
-  const std::uint64_t t = host.alloc(PageSize::k4K);
-  tables.insert(t);
-  return t;
-}
-
-void ShadowPager::Memory::free_table(std::uint64_t addr) {
-  tables.erase(addr);
-  host.free({addr, addr + k4K});
-}
-
 ShadowPager::ShadowPager(VirtualMachine& vm, MachineBus& bus, FrameAllocator& host,
                          bool preset_ad)
     : vm_(vm), bus_(bus), mem_(bus, host), preset_ad_(preset_ad) {}

@@ -29,6 +29,7 @@
 
 #include "arch/address.h"
 #include "sw-stub/frame_allocator.h"
+#include "sw-stub/host_table_memory.h"
 #include "sw-stub/machine_bus.h"
 #include "sw-stub/mapping_record.h"
 #include "sw-stub/table_editor.h"
@@ -87,16 +88,6 @@ class ShadowPager {
   const ShadowStats& stats() const { return stats_; }
 
  private:
-  struct Memory final : TableMemory {
-    Memory(MachineBus& b, FrameAllocator& h) : bus(b), host(h) {}
-    std::uint64_t read(std::uint64_t addr) override { return bus.mem_read64(addr); }
-    void write(std::uint64_t addr, std::uint64_t v) override { bus.mem_write64(addr, v); }
-    std::uint64_t alloc_table() override;
-    void free_table(std::uint64_t addr) override;
-    MachineBus& bus;
-    FrameAllocator& host;
-    std::set<arch::hpa_t> tables;
-  };
   struct Shadow {
     arch::gpa_t guest_cr3 = 0;
     std::unique_ptr<TableEditor<GuestTableFormat>> editor;
@@ -126,7 +117,7 @@ class ShadowPager {
 
   VirtualMachine& vm_;
   MachineBus& bus_;
-  Memory mem_;
+  HostTableMemory mem_;
   bool preset_ad_;
   std::map<arch::gpa_t, std::unique_ptr<Shadow>> shadows_;  // by guest CR3
   std::map<arch::hpa_t, std::vector<TableUse>> tables_;     // guest table frames (write-protected)

@@ -27,19 +27,6 @@ void check_pages(const Range& r, std::uint16_t vmid, const char* what) {
 
 }  // namespace
 
-// ---- EPT table memory ---------------------------------------------------------------------------
-
-std::uint64_t VirtualMachine::EptMemory::alloc_table() {
-  const std::uint64_t t = host.alloc(PageSize::k4K);
-  tables.insert(t);
-  return t;
-}
-
-void VirtualMachine::EptMemory::free_table(std::uint64_t addr) {
-  tables.erase(addr);
-  host.free({addr, addr + k4K});
-}
-
 // ---- construction -------------------------------------------------------------------------------
 
 VirtualMachine::VirtualMachine(MachineBus& bus, FrameAllocator& host, const VmConfig& config)

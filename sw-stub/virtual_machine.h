@@ -22,6 +22,7 @@
 #include "arch/segment.h"
 #include "sw-stub/frame_allocator.h"
 #include "sw-stub/guest_platform.h"
+#include "sw-stub/host_table_memory.h"
 #include "sw-stub/machine_bus.h"
 #include "sw-stub/mapping_record.h"
 #include "sw-stub/range_set.h"
@@ -133,16 +134,6 @@ class VirtualMachine final : public GuestPlatform {
   void hot_unplug(Range r) override;
 
  private:
-  struct EptMemory final : TableMemory {
-    EptMemory(MachineBus& b, FrameAllocator& h) : bus(b), host(h) {}
-    std::uint64_t read(std::uint64_t addr) override { return bus.mem_read64(addr); }
-    void write(std::uint64_t addr, std::uint64_t v) override { bus.mem_write64(addr, v); }
-    std::uint64_t alloc_table() override;
-    void free_table(std::uint64_t addr) override;
-    MachineBus& bus;
-    FrameAllocator& host;
-    std::set<arch::hpa_t> tables;
-  };
   // The machine as a guest under shadow paging sees it: stores to write-protected guest tables
   // and CR3/PCID writes trap to the ShadowPager; MODE writes keep the hardware in native mode
   // (the guest reads back what it wrote, as it does CR3).
@@ -186,7 +177,7 @@ class VirtualMachine final : public GuestPlatform {
   FrameAllocator& host_;
   VmConfig config_;
   VmStats stats_;
-  EptMemory ept_mem_;
+  HostTableMemory ept_mem_;
   std::unique_ptr<TableEditor<EptTableFormat>> ept_;
   MappingRecord record_;
   RangeSet ram_;
