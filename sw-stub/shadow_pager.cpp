@@ -39,8 +39,12 @@ Range range_of(arch::gva_t lo, arch::gva_t last) { return {lo, last == ~0ull ? l
 }  // namespace
 
 ShadowPager::ShadowPager(VirtualMachine& vm, MachineBus& bus, FrameAllocator& host,
-                         bool preset_ad)
-    : vm_(vm), bus_(bus), mem_(bus, host), preset_ad_(preset_ad) {}
+                         bool preset_ad, bool shadow_by_default)
+    : vm_(vm),
+      bus_(bus),
+      mem_(bus, host),
+      preset_ad_(preset_ad),
+      shadow_by_default_(shadow_by_default) {}
 
 ShadowPager::~ShadowPager() {
   try {
@@ -65,14 +69,24 @@ void ShadowPager::table_written(arch::hpa_t hpa) {
   }
 }
 
-arch::hpa_t ShadowPager::cr3_written(unsigned core, arch::gpa_t guest_cr3, std::uint16_t pcid) {
+ShadowPager::Load ShadowPager::cr3_written(unsigned core, arch::gpa_t guest_cr3,
+                                           std::uint16_t pcid) {
   ++stats_.cr3_exits;
-  const arch::gpa_t root = guest_cr3 & ~(k4K - 1);
-  auto it = shadows_.find(root);
-  Shadow& s = it != shadows_.end() ? *it->second : build(root);
+  Shadow& s = shadow_of(guest_cr3 & ~(k4K - 1));
   s.cores[core] = pcid;
   loaded_[core] = &s;
-  return s.editor->root();
+  return load_of(s);
+}
+
+std::optional<ShadowPager::Load> ShadowPager::loaded(unsigned core) const {
+  const auto it = loaded_.find(core);
+  if (it == loaded_.end()) return std::nullopt;
+  return load_of(*it->second);
+}
+
+ShadowPager::Load ShadowPager::load_of(const Shadow& s) const {
+  if (s.active) return {s.editor->root(), arch::Mode::kNative};
+  return {s.guest_cr3, arch::Mode::kNested};
 }
 
 void ShadowPager::pcid_written(unsigned core, std::uint16_t pcid) {
@@ -91,7 +105,8 @@ bool ShadowPager::hidden_fault(unsigned core, arch::gva_t gva, std::uint64_t err
   const auto it = loaded_.find(core);
   // A present shadow entry that refused the access: the guest's or the EPT's permissions, which
   // the shadow holds exactly; the guest's own fault.
-  if (it == loaded_.end() || (error_code & arch::pf::kP) != 0 || !arch::is_canonical(gva)) {
+  if (it == loaded_.end() || !it->second->active || (error_code & arch::pf::kP) != 0 ||
+      !arch::is_canonical(gva)) {
     ++stats_.injected_faults;
     return false;
   }
@@ -123,7 +138,45 @@ bool ShadowPager::hidden_fault(unsigned core, arch::gva_t gva, std::uint64_t err
 }
 
 void ShadowPager::resync_all() {
-  for (auto& [cr3, s] : shadows_) sync(*s, {0, ~0ull}, kRootLevel + 1);
+  for (auto& [cr3, s] : shadows_)
+    if (s->active) sync(*s, {0, ~0ull}, kRootLevel + 1);
+}
+
+// ---- dynamic switching --------------------------------------------------------------------------
+
+bool ShadowPager::shadowed(arch::gpa_t guest_cr3) const {
+  const auto it = shadows_.find(guest_cr3 & ~(k4K - 1));
+  return it == shadows_.end() ? shadow_by_default_ : it->second->active;
+}
+
+bool ShadowPager::shadowing(unsigned core) const {
+  const auto it = loaded_.find(core);
+  return it != loaded_.end() && it->second->active;
+}
+
+bool ShadowPager::set_shadowed(arch::gpa_t guest_cr3, bool on) {
+  Shadow& s = shadow_of(guest_cr3 & ~(k4K - 1));
+  if (s.active == on) return false;
+  ++stats_.switch_exits;
+  s.active = on;
+  if (on) {
+    populate(s, s.guest_cr3, kRootLevel, 0, {0, ~0ull});
+  } else {
+    drop(s, {0, ~0ull}, kRootLevel + 1);
+  }
+  const Load load = load_of(s);
+  for (const auto& [core, shadow] : loaded_) {
+    if (shadow != &s) continue;
+    mmu::set_mode(bus_, core, load.mode);
+    mmu::write(bus_, core, arch::regs::kCr3, load.cr3);
+  }
+  // Translations cached under the other mode (the TLBs hold the same gVA -> hPA, but the
+  // paging-structure caches hold the other tables' entries) go on every core it ran on.
+  for (const auto& [core, pcid] : s.cores) {
+    mmu::invalidate(bus_, core, arch::regs::InvOp::kInvpcidContext, pcid);
+    ++stats_.invalidations;
+  }
+  return true;
 }
 
 // ---- inspection ---------------------------------------------------------------------------------
@@ -141,14 +194,16 @@ const MappingRecord* ShadowPager::shadow_mappings(arch::gpa_t guest_cr3) const {
 
 // ---- building and re-syncing --------------------------------------------------------------------
 
-ShadowPager::Shadow& ShadowPager::build(arch::gpa_t guest_cr3) {
+ShadowPager::Shadow& ShadowPager::shadow_of(arch::gpa_t guest_cr3) {
+  if (auto it = shadows_.find(guest_cr3); it != shadows_.end()) return *it->second;
   auto s = std::make_unique<Shadow>();
   s->guest_cr3 = guest_cr3;
   s->editor = std::make_unique<TableEditor<GuestTableFormat>>(mem_, preset_ad_);
+  s->active = shadow_by_default_;
   Shadow& ref = *s;
   shadows_.emplace(guest_cr3, std::move(s));
   ++stats_.shadow_roots;
-  populate(ref, guest_cr3, kRootLevel, 0, {0, ~0ull});
+  if (ref.active) populate(ref, guest_cr3, kRootLevel, 0, {0, ~0ull});
   return ref;
 }
 

@@ -39,8 +39,12 @@ VirtualMachine::VirtualMachine(MachineBus& bus, FrameAllocator& host, const VmCo
                                 config.vmid));
   try {
     ept_ = std::make_unique<TableEditor<EptTableFormat>>(ept_mem_, config.preset_ad);
-    if (config.shadow_paging)
-      shadow_ = std::make_unique<ShadowPager>(*this, bus_, host_, config.preset_ad);
+    if (config.shadow_paging && config.dynamic_paging)
+      throw StubError(fmt::format("VM {}: shadow paging and dynamic paging exclude each other",
+                                  config.vmid));
+    if (config.shadow_paging || config.dynamic_paging)
+      shadow_ = std::make_unique<ShadowPager>(*this, bus_, host_, config.preset_ad,
+                                              config.shadow_paging);
     for (const Range& r : ram_layout(config.memory_bytes, config.io_gap)) {
       ram_.add(r);
       if (config.contiguous)
@@ -484,8 +488,14 @@ arch::regs::RegStatus VirtualMachine::GuestBus::mmio_write(unsigned core, std::u
                                                            std::uint64_t value) {
   switch (offset) {
     case arch::regs::kCr3: {
+      if ((value & (arch::kPage4K - 1)) != 0)  // the register block's own refusal
+        return vm.bus_.mmio_write(core, offset, value);
       const auto pcid = static_cast<std::uint16_t>(vm.bus_.mmio_read(core, arch::regs::kPcid));
-      return vm.bus_.mmio_write(core, offset, vm.shadow_->cr3_written(core, value, pcid));
+      const ShadowPager::Load load = vm.shadow_->cr3_written(core, value, pcid);
+      const arch::regs::RegStatus st =
+          vm.bus_.mmio_write(core, arch::regs::kMode, static_cast<std::uint64_t>(load.mode));
+      if (st != arch::regs::RegStatus::kOk) return st;
+      return vm.bus_.mmio_write(core, offset, load.cr3);
     }
     case arch::regs::kPcid: {
       const arch::regs::RegStatus st = vm.bus_.mmio_write(core, offset, value);
@@ -496,6 +506,8 @@ arch::regs::RegStatus VirtualMachine::GuestBus::mmio_write(unsigned core, std::u
     case arch::regs::kMode:
       if (!arch::mode_from_register(value)) return vm.bus_.mmio_write(core, offset, value);
       guest_mode[core] = value;
+      if (auto load = vm.shadow_->loaded(core))
+        return vm.bus_.mmio_write(core, offset, static_cast<std::uint64_t>(load->mode));
       return vm.bus_.mmio_write(core, offset, static_cast<std::uint64_t>(arch::Mode::kNative));
     default:
       return vm.bus_.mmio_write(core, offset, value);

@@ -43,6 +43,9 @@ struct VmConfig {
   // Shadow paging (sw-stub/shadow_pager.h): the guest runs on VMM-built shadow tables (MODE
   // native on its cores); its page-table stores and CR3 writes are VM exits.
   bool shadow_paging = false;
+  // Dynamic switching (sw-stub/paging_policy.h): processes start on nested paging and the VMM
+  // moves each between nested and shadow paging (ShadowPager::set_shadowed).
+  bool dynamic_paging = false;
 };
 
 // A gPA range backed by one contiguous run of host frames starting at `hpa`.

@@ -16,14 +16,15 @@ Firmware::Firmware(const sc_core::sc_module_name& name, tlm::Platform& platform,
       lock_("stub_lock"),
       switches_(config.cores, 0),
       exits_(config.cores, 0),
-      exit_cycles_(config.cores, 0) {
+      exit_cycles_(config.cores, 0),
+      paging_switches_(config.cores, 0) {
   SC_HAS_PROCESS(Firmware);
   SC_THREAD(setup_thread);
   SC_THREAD(done_thread);
   platform_.set_fault_handler(
       [this](unsigned core, const arch::Fault& f) { return on_fault(core, f); });
-  if (config.switch_interval != 0)
-    platform_.set_periodic_hook(config.switch_interval, [this](unsigned core) { on_period(core); });
+  if (const std::uint64_t every = period_interval(config); every != 0)
+    platform_.set_periodic_hook(every, [this](unsigned core) { on_period(core); });
 }
 
 Firmware::~Firmware() = default;
@@ -69,7 +70,7 @@ tlm::FaultAction Firmware::on_fault(unsigned core, const arch::Fault& fault) {
 }
 
 std::uint64_t Firmware::charge_shadow_exits(unsigned core) {
-  const std::uint64_t n = setup_->take_shadow_exits();
+  const std::uint64_t n = setup_->take_shadow_exits(core);
   exits_.at(core) += n;
   exit_cycles_.at(core) += n * config_.vm_exit_cycles;
   return n * config_.vm_exit_cycles;
@@ -87,7 +88,11 @@ void Firmware::on_period(unsigned core) {
   lock_.lock();
   std::uint64_t stall_cycles = 0;
   try {
-    if (setup_->switch_next(core)) ++switches_.at(core);
+    const std::size_t made = setup_->paging_switches().size();
+    if (setup_->on_period(core, platform_.core_counters(core).accesses,
+                          platform_.walker_stats(core).walk_mem_refs))
+      ++switches_.at(core);
+    paging_switches_.at(core) += setup_->paging_switches().size() - made;
     stall_cycles = charge_shadow_exits(core);
   } catch (const std::exception& e) {
     fail(std::string("firmware failed in a context switch: ") + e.what());

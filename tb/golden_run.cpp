@@ -45,8 +45,8 @@ struct GoldenCore {
 
   // The shadow-paging exits the firmware just took (counted as the platform's firmware does;
   // the golden model keeps no time, so their cost is only tallied).
-  void count_shadow_exits(WorkloadSetup& setup) {
-    const std::uint64_t n = setup.take_shadow_exits();
+  void count_shadow_exits(WorkloadSetup& setup, unsigned core) {
+    const std::uint64_t n = setup.take_shadow_exits(core);
     stats.vm_exits += n;
     stats.vm_exit_cycles += n * exit_cost;
   }
@@ -81,7 +81,7 @@ struct GoldenCore {
       bool exit = false;
       const FaultResponse action = setup.handle_fault(core, r.fault, &exit);
       stats.vm_exits += exit ? 1 : 0;
-      count_shadow_exits(setup);
+      count_shadow_exits(setup, core);
       if (action == FaultResponse::kSkip || attempt >= kMaxRetries) return false;
     }
   }
@@ -165,6 +165,7 @@ GoldenRunResult run_golden(const RunConfig& config,
   for (auto& k : cores) k->record = record;
 
   const std::uint64_t total = config.accesses * n;
+  const std::uint64_t period = period_interval(config);
   std::uint64_t done = 0;
   auto last_progress = std::chrono::steady_clock::now();
   const auto start = last_progress;
@@ -189,10 +190,13 @@ GoldenRunResult run_golden(const RunConfig& config,
           k.stats.instructions += m.insns == 0 ? 1 : m.insns;
           if (!k.access(c, ctx, m.to_access(), setup, escaped)) continue;
           ++k.stats.accesses;
-          if (config.switch_interval != 0 && ++k.since_switch == config.switch_interval) {
+          if (period != 0 && ++k.since_switch == period) {
             k.since_switch = 0;
-            if (setup.switch_next(c)) ++k.stats.context_switches;
-            k.count_shadow_exits(setup);
+            const std::size_t made = setup.paging_switches().size();
+            if (setup.on_period(c, k.stats.accesses, k.walker.walk_mem_refs))
+              ++k.stats.context_switches;
+            k.stats.paging_switches += setup.paging_switches().size() - made;
+            k.count_shadow_exits(setup, c);
           }
         }
       }
@@ -211,6 +215,7 @@ GoldenRunResult run_golden(const RunConfig& config,
   out.sim_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (progress) progress(done, total);
+  out.paging_switches = setup.paging_switches();
 
   for (const auto& kp : cores) {
     const GoldenCore& k = *kp;

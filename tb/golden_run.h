@@ -48,6 +48,7 @@ void copy_walker_stats(const tlm::WalkerStats& w, CoreStats& stats);
 struct GoldenRunResult {
   std::vector<CoreStats> per_core;
   double sim_seconds = 0;  // host time of the access loop (setup excluded)
+  std::vector<PagingSwitch> paging_switches;
 };
 
 // Runs streams[i] (at most config.accesses accesses) on core i over a machine the firmware set up

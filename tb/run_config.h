@@ -12,6 +12,7 @@
 #include "arch/mode.h"
 #include "arch/register_block.h"
 #include "sw-stub/guest_os.h"
+#include "sw-stub/paging_policy.h"
 #include "tlm/cache_hierarchy.h"
 #include "tlm/nested_tlb.h"
 #include "tlm/paging_structure_cache.h"
@@ -35,6 +36,11 @@ struct RunConfig {
   // Shadow paging (SPEC §6, sw-stub/shadow_pager.h): the VM of `mode` nested runs its guest on
   // VMM-built shadow tables, the hardware in native mode. `mmuvp run --mode shadow`.
   bool shadow_paging = false;
+  // Dynamic switching between shadow and nested paging (SPEC §6, sw-stub/paging_policy.h): the
+  // nested-mode VM's processes start on nested paging and the VMM's policy moves each between the
+  // two. `mmuvp run --mode dynamic`; the switches and their reasons are in RunStats.
+  bool dynamic_paging = false;
+  stub::PagingPolicyConfig paging_policy;  // its exit_cycles is vm_exit_cycles
   std::uint64_t vm_exit_cycles = 1500;  // cycles one shadow-paging VM exit costs its core
   std::string workload = "gups";  // generator name; ignored when `trace` is set
   std::string trace;              // Valgrind lackey trace file
@@ -111,6 +117,7 @@ struct CoreStats {
   std::uint64_t vm_exits = 0;
   std::uint64_t vm_exit_cycles = 0;  // cycles charged for VM exits (shadow paging: each exit's cost)
   std::uint64_t context_switches = 0;
+  std::uint64_t paging_switches = 0;  // processes switched nested <-> shadow here (dynamic paging)
   // Of the accesses, those the platform served on its direct path (RunConfig::dmi); 0 for golden.
   std::uint64_t direct_accesses = 0;
   std::uint64_t checked_translations = 0;  // compared with the golden model (--check)
@@ -135,6 +142,16 @@ struct CacheStats {
   std::uint64_t data_cycles = 0, walker_cycles = 0;  // latency the cache model charged
 };
 
+// One switch of a process between nested and shadow paging (RunConfig::dynamic_paging).
+struct PagingSwitch {
+  unsigned core = 0;            // where the policy measured the process
+  std::uint16_t pcid = 0;       // the process
+  std::uint64_t at_access = 0;  // the core's completed accesses then
+  bool to_shadow = false;
+  double cost = 0;              // cycles per access of the mode left, as the policy measured it
+  std::string reason;
+};
+
 struct RunStats {
   RunConfig config;
   std::string workload_name;     // Workload::name()
@@ -147,27 +164,33 @@ struct RunStats {
   double translation_overhead = 0;  // translation_cycles / total_cycles (max over cores' sums)
   double sim_seconds = 0;        // host wall time of the simulation proper (setup excluded)
   double accesses_per_second = 0;
+  std::vector<PagingSwitch> paging_switches;  // in the order they were made
 };
 
-// The run's mode as users name it (`--mode`, the JSON's "mode"): a hardware mode (arch::Mode), or
-// "shadow": the nested-mode VM run on shadow tables (RunConfig::shadow_paging).
+// The run's mode as users name it (`--mode`, the JSON's "mode"): a hardware mode (arch::Mode),
+// "shadow": the nested-mode VM run on shadow tables (RunConfig::shadow_paging), or "dynamic": the
+// VMM switching each process between the two (RunConfig::dynamic_paging).
 inline std::string run_mode_name(const RunConfig& c) {
-  return c.shadow_paging ? "shadow" : std::string(arch::to_string(c.mode));
+  if (c.shadow_paging) return "shadow";
+  if (c.dynamic_paging) return "dynamic";
+  return std::string(arch::to_string(c.mode));
 }
 // Sets mode and shadow_paging from a run mode name; false when the name is unknown.
 inline bool set_run_mode(RunConfig& c, std::string_view name) {
-  if (name == "shadow") {
+  if (name == "shadow" || name == "dynamic") {
     c.mode = arch::Mode::kNested;
-    c.shadow_paging = true;
+    c.shadow_paging = name == "shadow";
+    c.dynamic_paging = name == "dynamic";
     return true;
   }
   const auto m = arch::parse_mode(name);
   if (!m) return false;
   c.mode = *m;
   c.shadow_paging = false;
+  c.dynamic_paging = false;
   return true;
 }
 constexpr const char* kRunModeNames =
-    "native, native-ds, nested, dual-direct, vmm-direct, guest-direct, shadow";
+    "native, native-ds, nested, dual-direct, vmm-direct, guest-direct, shadow, dynamic";
 
 }  // namespace mmuvp::tb

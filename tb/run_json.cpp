@@ -169,6 +169,26 @@ Field<T> object_field(std::string_view key, S T::*member, const std::vector<Fiel
           }};
 }
 
+template <typename T>
+Field<T> double_field(std::string_view key, double T::*member) {
+  return {key, [member](const T& t) { return Json(t.*member); },
+          [member](const Json& v, T& t, const std::string& p) {
+            t.*member = read_double(v, p);
+            if (!(t.*member >= 0)) bad_value(p, "a number >= 0", v);
+          }};
+}
+
+// Dynamic paging's policy (its exit cost is the run's vm_exit_cycles, not a field of its own).
+const std::vector<Field<stub::PagingPolicyConfig>>& paging_policy_fields() {
+  using P = stub::PagingPolicyConfig;
+  static const std::vector<Field<P>> f{
+      uint_field("interval", &P::interval),         double_field("ref_cycles", &P::ref_cycles),
+      double_field("hysteresis", &P::hysteresis),   uint_field("min_dwell", &P::min_dwell),
+      uint_field("stale_after", &P::stale_after),   double_field("explore_above", &P::explore_above),
+  };
+  return f;
+}
+
 const std::vector<Field<tlm::Geometry>>& geometry_fields() {
   static const std::vector<Field<tlm::Geometry>> f{
       uint_field("entries", &tlm::Geometry::entries),
@@ -285,6 +305,7 @@ const std::vector<Field<RunConfig>>& config_fields() {
       object_field("mmu", &C::mmu, mmu),
       uint_field("quantum_cycles", &C::quantum_cycles),
       bool_field("dmi", &C::dmi),
+      object_field("paging_policy", &C::paging_policy, paging_policy_fields()),
       {"clock_ghz", [](const C& c) { return Json(c.clock_ghz); },
        [](const Json& v, C& c, const std::string& p) {
          c.clock_ghz = read_double(v, p);
@@ -323,6 +344,7 @@ const std::vector<std::pair<std::string_view, std::uint64_t CoreStats::*>>& coun
       {"vm_exits", &S::vm_exits},
       {"vm_exit_cycles", &S::vm_exit_cycles},
       {"context_switches", &S::context_switches},
+      {"paging_switches", &S::paging_switches},
       {"direct_accesses", &S::direct_accesses},
       {"checked_translations", &S::checked_translations},
       {"mismatches", &S::mismatches},
@@ -481,6 +503,15 @@ Json stats_to_json(const RunStats& s) {
   j["sim_seconds"] = s.sim_seconds;
   j["accesses_per_second"] = s.accesses_per_second;
   j["caches"] = s.caches.present ? write_object(s.caches, cache_stats_fields()) : Json(nullptr);
+  Json log = Json::array();
+  for (const PagingSwitch& w : s.paging_switches)
+    log.push_back({{"core", w.core},
+                   {"pcid", w.pcid},
+                   {"at_access", w.at_access},
+                   {"to", w.to_shadow ? "shadow" : "nested"},
+                   {"cost", w.cost},
+                   {"reason", w.reason}});
+  j["paging_switch_log"] = log;
   j["config"] = config_to_json(s.config);
   Json cores = Json::array();
   for (const CoreStats& c : s.per_core) cores.push_back(core_stats_to_json(c));

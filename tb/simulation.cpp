@@ -184,6 +184,7 @@ void sum_into(CoreStats& t, const CoreStats& s) {
   t.vm_exits += s.vm_exits;
   t.vm_exit_cycles += s.vm_exit_cycles;
   t.context_switches += s.context_switches;
+  t.paging_switches += s.paging_switches;
   t.direct_accesses += s.direct_accesses;
   t.checked_translations += s.checked_translations;
   t.mismatches += s.mismatches;
@@ -243,7 +244,8 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
                                     std::vector<std::unique_ptr<workloads::Workload>>& streams,
                                     const std::vector<workloads::Region>& regions,
                                     const ProgressFn& progress, std::string* first_mismatch,
-                                    double& sim_seconds, CacheStats& caches) {
+                                    double& sim_seconds, CacheStats& caches,
+                                    std::vector<PagingSwitch>& paging_switches) {
   setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);
   // --walker cosim: what the lockstep ports share (outlives the platform, which owns them).
   LockstepMonitor lockstep;
@@ -269,7 +271,7 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
     };
   } else if (config.walker == WalkerKind::kCosim) {
     const std::string where =
-        fmt::format("{}, {}", arch::to_string(config.mode),
+        fmt::format("{}, {}", run_mode_name(config),
                     config.trace.empty() ? config.workload : "trace " + config.trace);
     pc.walker_factory = [&config, &lockstep, escaped_frames,
                          where](const tlm::WalkerSetup& setup) {
@@ -357,6 +359,7 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
 
   std::vector<CoreStats> out;
   caches = cache_stats(platform->caches());
+  paging_switches = firmware.setup()->paging_switches();
   std::uint64_t done = 0;
   for (unsigned c = 0; c < config.cores; ++c) {
     const tlm::CoreCounters& k = platform->core_counters(c);
@@ -377,6 +380,7 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
     s.vm_exits = firmware.vm_exits(c);
     s.vm_exit_cycles = firmware.vm_exit_cycles(c);
     s.context_switches = firmware.context_switches(c);
+    s.paging_switches = firmware.paging_switches(c);
     s.cosim_compared = lockstep.compared(c);
     done += s.accesses;
     out.push_back(s);
@@ -411,10 +415,11 @@ RunStats simulate(const RunConfig& config, const ProgressFn& progress,
     GoldenRunResult g = run_golden(config, raw, regions, progress);
     stats.per_core = std::move(g.per_core);
     stats.sim_seconds = g.sim_seconds;
+    stats.paging_switches = std::move(g.paging_switches);
   } else {
     stats.per_core =
         run_platform(config, streams, regions, progress, first_mismatch, stats.sim_seconds,
-                     stats.caches);
+                     stats.caches, stats.paging_switches);
   }
 
   for (const CoreStats& s : stats.per_core) sum_into(stats.total, s);

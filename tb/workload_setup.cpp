@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <numeric>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -47,6 +48,13 @@ constexpr std::uint64_t kMaxGuestMemory = 256ull << 30;
 constexpr std::uint16_t kVmid = 1;
 
 }  // namespace
+
+std::uint64_t period_interval(const RunConfig& config) {
+  const std::uint64_t s = config.switch_interval;
+  const std::uint64_t p = config.dynamic_paging ? config.paging_policy.interval : 0;
+  if (s == 0 || p == 0) return s + p;
+  return std::gcd(s, p);
+}
 
 std::vector<MappedArea> plan_areas(const std::vector<workloads::Region>& regions,
                                    stub::PagePolicy pages, bool primary_segment) {
@@ -124,9 +132,22 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
   if (processes > (1u << arch::regs::kPcidBits) - 1)
     throw SimulationError(fmt::format("{} processes: at most {} (one PCID each)", processes,
                                       (1u << arch::regs::kPcidBits) - 1));
-  if (config.shadow_paging && mode != arch::Mode::kNested)
+  if ((config.shadow_paging || config.dynamic_paging) && mode != arch::Mode::kNested)
     throw SimulationError(fmt::format("shadow paging runs a nested-mode VM, not mode {}",
                                       arch::to_string(mode)));
+  switch_interval_ = config.switch_interval;
+  hook_interval_ = period_interval(config);
+  if (config.dynamic_paging) {
+    stub::PagingPolicyConfig pc = config.paging_policy;
+    pc.exit_cycles = static_cast<double>(config.vm_exit_cycles);
+    try {
+      policy_ = std::make_unique<stub::PagingPolicy>(pc);
+    } catch (const stub::StubError& e) {
+      throw SimulationError(e.what());
+    }
+  }
+  marks_.assign(cores_, {});
+  exits_by_core_.assign(cores_, 0);
   if (config.escaped_frames > 0 && !arch::uses_vmm_segment(mode))
     throw SimulationError(fmt::format(
         "escaped frames need the VMM segment (dual-direct or vmm-direct), not mode {}",
@@ -172,6 +193,7 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
     vc.prefault = !(config.demand_paging && !arch::uses_vmm_segment(mode));
     vc.preset_ad = config.preset_ad || !config.ad_updates;
     vc.shadow_paging = config.shadow_paging;
+    vc.dynamic_paging = config.dynamic_paging;
     vm_ = &vmm_->create_vm(vc);
   } else {
     bare_ = std::make_unique<stub::BareMetal>(bus_, guest);
@@ -229,15 +251,45 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
     guest_->set_mode(c, mode);
     stub::mmu::set_ad_updates(bus_, c, config.ad_updates);
   }
-  take_shadow_exits();  // the setup's own (building the shadows) are not the run's
+  // The setup's own exits (building the shadows) are not the run's.
+  if (vm_ != nullptr && vm_->shadow() != nullptr)
+    shadow_exits_seen_ = vm_->shadow()->stats().exits();
 }
 
-std::uint64_t WorkloadSetup::take_shadow_exits() {
+std::uint64_t WorkloadSetup::take_shadow_exits(unsigned core) {
   if (vm_ == nullptr || vm_->shadow() == nullptr) return 0;
   const std::uint64_t now = vm_->shadow()->stats().exits();
   const std::uint64_t n = now - shadow_exits_seen_;
   shadow_exits_seen_ = now;
+  exits_by_core_.at(core) += n;
   return n;
+}
+
+bool WorkloadSetup::on_period(unsigned core, std::uint64_t accesses, std::uint64_t walk_refs) {
+  if (policy_ != nullptr) {
+    // The period's counts go to the process that ran in it, in the mode it ran in.
+    // Every exit so far was taken (take_shadow_exits) by the handler or period that caused it.
+    CoreMark& mark = marks_.at(core);
+    stub::Process& p = current(core);
+    stub::PagingSample& s = samples_[p.pcid()];
+    s.accesses += accesses - mark.accesses;
+    s.walk_refs += walk_refs - mark.walk_refs;
+    s.exits += exits_by_core_[core] - mark.exits;
+    mark = {accesses, walk_refs, exits_by_core_[core]};
+    if (s.accesses >= policy_->config().interval) {
+      stub::ShadowPager& pager = *vm_->shadow();
+      const stub::PagingSample done = s;
+      s = {};
+      if (auto d = policy_->observe(p.pcid(), pager.shadowed(p.cr3()), done)) {
+        pager.set_shadowed(p.cr3(), d->to_shadow);
+        paging_switches_.push_back(
+            PagingSwitch{core, p.pcid(), accesses, d->to_shadow, d->cost, d->reason});
+        // The switch's own exit is the next period's (the process now runs in the new mode).
+      }
+    }
+  }
+  if (switch_interval_ == 0 || accesses % switch_interval_ != 0) return false;
+  return switch_next(core);
 }
 
 void WorkloadSetup::mark_bad_frames(unsigned count, std::uint64_t seed) {
@@ -297,7 +349,7 @@ FaultResponse WorkloadSetup::handle_fault(unsigned core, const arch::Fault& faul
   switch (fault.kind) {
     case arch::FaultKind::kGuestPageFault:
       // Shadow paging: the VMM sees the #PF first; the guest only if its own tables lack the page.
-      if (vm_ != nullptr && vm_->shadow() != nullptr &&
+      if (vm_ != nullptr && vm_->shadow() != nullptr && vm_->shadow()->shadowing(core) &&
           vm_->shadow()->hidden_fault(core, fault.gva, fault.code))
         return FaultResponse::kRetry;
       return guest_->handle_page_fault(core, fault) == stub::FaultOutcome::kMapped

@@ -14,6 +14,7 @@
 // firmware's response to the cores: faults (demand paging, EPT violations) and context switches.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "arch/fault.h"
 #include "sw-stub/guest_os.h"
 #include "sw-stub/machine_bus.h"
+#include "sw-stub/paging_policy.h"
 #include "sw-stub/virtual_machine.h"
 #include "sw-stub/vmm.h"
 #include "sw-stub/bare_metal.h"
@@ -47,6 +49,10 @@ struct MappedArea {
 // when there is nothing to map, or no primary span while one is needed.
 std::vector<MappedArea> plan_areas(const std::vector<workloads::Region>& regions,
                                    stub::PagePolicy pages, bool primary_segment);
+
+// Completed accesses of a core between two calls of WorkloadSetup::on_period: the greatest common
+// divisor of the context-switch interval and, with dynamic paging, the policy's interval (0: none).
+std::uint64_t period_interval(const RunConfig& config);
 
 // The firmware's answer to a fault a core reports.
 enum class FaultResponse : std::uint8_t { kRetry, kSkip };
@@ -83,9 +89,19 @@ class WorkloadSetup {
   // Under shadow paging a #PF is first the VMM's (a hidden fault, a shadow-paging exit).
   FaultResponse handle_fault(unsigned core, const arch::Fault& fault, bool* vm_exit);
 
-  // Shadow paging (RunConfig::shadow_paging): the VM exits the shadow pager took since the last
-  // call (guest page-table stores, CR3 writes, hidden faults); those of the setup are not counted.
-  std::uint64_t take_shadow_exits();
+  // Shadow paging (RunConfig::shadow_paging, dynamic_paging): the VM exits the shadow pager took
+  // since the last call (guest page-table stores, CR3 writes, hidden faults, paging switches),
+  // taken on `core`; those of the setup are not counted.
+  std::uint64_t take_shadow_exits(unsigned core);
+
+  // The periodic work, every hook_interval() completed accesses of a core (0: none): the context
+  // switch every switch_interval accesses and, with dynamic paging, the paging policy for the
+  // process that ran in the period, fed with the core's counts now (completed accesses and walk
+  // memory references since the start). Returns whether the core switched processes; the paging
+  // switches made are appended to paging_switches().
+  std::uint64_t hook_interval() const { return hook_interval_; }
+  bool on_period(unsigned core, std::uint64_t accesses, std::uint64_t walk_refs);
+  const std::vector<PagingSwitch>& paging_switches() const { return paging_switches_; }
 
  private:
   void build(const RunConfig& config, const std::vector<workloads::Region>& regions);
@@ -104,6 +120,17 @@ class WorkloadSetup {
   std::vector<unsigned> next_;               // per core: index into runs_ of the current one
   std::vector<arch::hpa_t> bad_frames_;
   std::uint64_t shadow_exits_seen_ = 0;
+  std::uint64_t switch_interval_ = 0;
+  std::uint64_t hook_interval_ = 0;
+  // Dynamic paging: the policy, each core's counts at its last period, each process's interval.
+  struct CoreMark {
+    std::uint64_t accesses = 0, walk_refs = 0, exits = 0;
+  };
+  std::unique_ptr<stub::PagingPolicy> policy_;
+  std::vector<CoreMark> marks_;
+  std::vector<std::uint64_t> exits_by_core_;
+  std::map<std::uint16_t, stub::PagingSample> samples_;  // by PCID
+  std::vector<PagingSwitch> paging_switches_;
 };
 
 }  // namespace mmuvp::tb

@@ -36,7 +36,7 @@ std::string run_table(const RunStats& s) {
   out += fmt::format(
       "config     mode {}, guest pages {}, host pages {}, walker {}, {} core{}, seed {}, "
       "paging-structure caches {}{}\n",
-      arch::to_string(c.mode), stub::to_string(c.guest_pages),
+      run_mode_name(c), stub::to_string(c.guest_pages),
       format_size(arch::page_bytes(c.host_pages)), to_string(c.walker), c.cores,
       c.cores == 1 ? "" : "s", c.seed, c.pwc ? "on" : "off",
       c.escaped_frames == 0 ? "" : fmt::format(", {} escaped frames", c.escaped_frames));
@@ -69,6 +69,12 @@ std::string run_table(const RunStats& s) {
   out += row("faults", t.faults);
   out += row("VM exits", t.vm_exits);
   out += row("context switches", t.context_switches);
+  if (c.dynamic_paging) {
+    out += row("paging switches", t.paging_switches);
+    for (const PagingSwitch& w : s.paging_switches)
+      out += fmt::format("    core {} access {:>10} pcid {:>3} -> {:<6} {}\n", w.core, w.at_access,
+                         w.pcid, w.to_shadow ? "shadow" : "nested", w.reason);
+  }
   if (s.caches.present) {  // the platform's cache model (golden has none)
     const auto level = [&](std::string_view name, const CacheLevelStats& l) {
       out += row(name, l.data_hits + l.walker_hits,
