@@ -40,13 +40,20 @@ void PrintTo(const ShadowCase& c, std::ostream* os) {
   *os << arch::page_bytes(c.host_pages) / 1024 << "K host, " << to_string(c.guest_pages);
 }
 
+std::string case_name(const ::testing::TestParamInfo<ShadowCase>& info) {
+  return std::to_string(arch::page_bytes(info.param.host_pages) / 1024) + "KHost_" +
+         std::string(to_string(info.param.guest_pages));
+}
+
 class ShadowPaging : public ::testing::TestWithParam<ShadowCase> {
  protected:
-  explicit ShadowPaging(bool prefault = true) : vmm_(m_.bus, {0, 16 * kPage1G}) {
+  explicit ShadowPaging(bool prefault = true, bool dynamic = false)
+      : vmm_(m_.bus, {0, 16 * kPage1G}) {
     VmConfig vc;
     vc.memory_bytes = 5 * kPage1G;
     vc.host_pages = GetParam().host_pages;
-    vc.shadow_paging = true;
+    vc.shadow_paging = !dynamic;
+    vc.dynamic_paging = dynamic;
     vc.preset_ad = true;
     vc.prefault = prefault;
     vm_ = &vmm_.create_vm(vc);
@@ -197,10 +204,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ShadowCase{PageSize::k2M, PagePolicy::kThp},
                       ShadowCase{PageSize::k1G, PagePolicy::k2M},
                       ShadowCase{PageSize::k1G, PagePolicy::k1G}),
-    [](const auto& info) {
-      return std::to_string(arch::page_bytes(info.param.host_pages) / 1024) + "KHost_" +
-             std::string(to_string(info.param.guest_pages));
-    });
+    case_name);
 
 // Guest memory backed on demand: the shadow lags the guest where the EPT does not back a gPA yet.
 class ShadowPagingOnDemand : public ShadowPaging {
@@ -247,10 +251,59 @@ TEST_P(ShadowPagingOnDemand, HiddenFaultsBackAndFillOrInjectTheGuestsOwn) {
 INSTANTIATE_TEST_SUITE_P(Pages, ShadowPagingOnDemand,
                          ::testing::Values(ShadowCase{PageSize::k4K, PagePolicy::k4K},
                                            ShadowCase{PageSize::k2M, PagePolicy::k2M}),
-                         [](const auto& info) {
-                           return std::to_string(arch::page_bytes(info.param.host_pages) / 1024) +
-                                  "KHost_" + std::string(to_string(info.param.guest_pages));
-                         });
+                         case_name);
+
+// Dynamic paging: processes start nested and the VMM moves them between nested and shadow.
+class ShadowPagingDynamic : public ShadowPaging {
+ protected:
+  ShadowPagingDynamic() : ShadowPaging(true, true) {}
+};
+
+TEST_P(ShadowPagingDynamic, ProcessesStartNestedAndSwitchBothWays) {
+  EXPECT_EQ(m_.context(0).mode, Mode::kNested);
+  EXPECT_EQ(m_.context(0).cr3, p_->cr3());
+  EXPECT_FALSE(pager().shadowed(p_->cr3()));
+  EXPECT_FALSE(pager().shadowing(0));
+  // Under nested paging the guest's table stores do not trap.
+  guest_->map(*p_, kHeap + 2 * kPage1G, rounded(4 * kPage2M), GetParam().guest_pages);
+  EXPECT_EQ(pager().stats().table_write_exits, 0u);
+
+  ASSERT_TRUE(pager().set_shadowed(p_->cr3(), true));
+  EXPECT_FALSE(pager().set_shadowed(p_->cr3(), true));  // already so: nothing done
+  EXPECT_EQ(pager().stats().switch_exits, 1u);
+  EXPECT_EQ(m_.context(0).mode, Mode::kNative);
+  EXPECT_EQ(m_.context(0).cr3, *pager().shadow_root(p_->cr3()));
+  EXPECT_TRUE(pager().shadowing(0));
+  EXPECT_EQ(vm_->bus().mmio_read(0, regs::kCr3), p_->cr3());
+  expect_same_everywhere(*p_);
+  guest_->unmap(*p_, kHeap + kPage2M + 5 * kPage4K, kPage2M);
+  EXPECT_GT(pager().stats().table_write_exits, 0u);
+  expect_same_everywhere(*p_);
+
+  ASSERT_TRUE(pager().set_shadowed(p_->cr3(), false));
+  EXPECT_EQ(pager().stats().switch_exits, 2u);
+  EXPECT_EQ(m_.context(0).mode, Mode::kNested);
+  EXPECT_EQ(m_.context(0).cr3, p_->cr3());
+  EXPECT_TRUE(pager().shadow_mappings(p_->cr3())->empty());
+  const std::uint64_t stores = pager().stats().table_write_exits;
+  guest_->unmap(*p_, kHeap + 2 * kPage1G, rounded(4 * kPage2M));
+  EXPECT_EQ(pager().stats().table_write_exits, stores);  // no longer write-protected
+  // A process switched to shadow while not loaded anywhere runs on it from its next CR3 load.
+  Process& q = guest_->create_process(2);
+  guest_->map(q, kHeap, rounded(16ull << 20), GetParam().guest_pages);
+  ASSERT_TRUE(pager().set_shadowed(q.cr3(), true));
+  guest_->context_switch(0, q);
+  EXPECT_EQ(m_.context(0).mode, Mode::kNative);
+  EXPECT_EQ(m_.context(0).cr3, *pager().shadow_root(q.cr3()));
+  expect_same_everywhere(q);
+  guest_->context_switch(0, *p_);
+  EXPECT_EQ(m_.context(0).mode, Mode::kNested);
+}
+
+INSTANTIATE_TEST_SUITE_P(Pages, ShadowPagingDynamic,
+                         ::testing::Values(ShadowCase{PageSize::k4K, PagePolicy::k4K},
+                                           ShadowCase{PageSize::k2M, PagePolicy::kThp}),
+                         case_name);
 
 }  // namespace
 }  // namespace mmuvp::stub

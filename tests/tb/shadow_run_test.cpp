@@ -115,5 +115,91 @@ TEST(ShadowRun, OnlyTheNestedVmRunsOnShadowTables) {
   EXPECT_THROW(simulate(c), SimulationError);
 }
 
+// ---- dynamic switching (--mode dynamic) -----------------------------------------------------
+
+RunConfig dynamic_run(WalkerKind walker, std::uint64_t accesses) {
+  RunConfig c = small_run(Mode::kNested, "gups", walker, accesses, 64ull << 20);
+  c.dynamic_paging = true;
+  c.paging_policy.interval = 10'000;
+  return c;
+}
+
+void expect_same_switches(const RunStats& golden, const RunStats& s) {
+  ASSERT_EQ(s.paging_switches.size(), golden.paging_switches.size());
+  for (std::size_t i = 0; i < s.paging_switches.size(); ++i) {
+    EXPECT_EQ(s.paging_switches[i].core, golden.paging_switches[i].core);
+    EXPECT_EQ(s.paging_switches[i].at_access, golden.paging_switches[i].at_access);
+    EXPECT_EQ(s.paging_switches[i].to_shadow, golden.paging_switches[i].to_shadow);
+    EXPECT_EQ(s.paging_switches[i].reason, golden.paging_switches[i].reason);
+  }
+}
+
+// gups walks a lot and never edits its tables: nested is dear, shadow nearly free. The process
+// tries shadow after the minimum dwell and stays; walks then cost native references.
+TEST(DynamicRun, WalkHeavyProcessMovesToShadowAndStays) {
+  RunConfig c = dynamic_run(WalkerKind::kGolden, 100'000);
+  const RunStats golden = simulate(c);
+  c.walker = WalkerKind::kTlm;
+  const RunStats s = simulate(c);
+  ASSERT_EQ(s.paging_switches.size(), 1u);
+  const PagingSwitch& w = s.paging_switches.front();
+  EXPECT_TRUE(w.to_shadow);
+  EXPECT_EQ(w.at_access, 2 * c.paging_policy.interval);  // after the minimum dwell of 2
+  EXPECT_NE(w.reason.find("nested costs"), std::string::npos) << w.reason;
+  EXPECT_EQ(s.total.paging_switches, 1u);
+  EXPECT_EQ(s.total.vm_exits, 1u);  // the switch itself
+  // After the switch the walks are the shadow's: far fewer references than nested all along.
+  RunConfig nested = c;
+  nested.dynamic_paging = false;
+  nested.walker = WalkerKind::kGolden;
+  const RunStats all_nested = simulate(nested);
+  EXPECT_GE(s.total.walks, all_nested.total.walks);  // plus the refills after the switch flush
+  EXPECT_LT(s.total.walk_mem_refs, all_nested.total.walk_mem_refs / 3);
+  expect_same_translation_counts(golden.total, s.total);
+  expect_same_switches(golden, s);
+  const nlohmann::json j = stats_to_json(s);
+  EXPECT_EQ(j.at("mode"), "dynamic");
+  ASSERT_EQ(j.at("paging_switch_log").size(), 1u);
+  EXPECT_EQ(j["paging_switch_log"][0]["to"], "shadow");
+}
+
+// With demand paging, shadow paging pays an exit per page-table store and hidden fault: the
+// process goes back to nested when shadow turns out dearer. Golden and platform agree on every
+// decision; every translation is checked.
+TEST(DynamicRun, ExitHeavyShadowGoesBackToNestedAndEveryTranslationChecks) {
+  RunConfig c = dynamic_run(WalkerKind::kGolden, 60'000);
+  c.demand_paging = true;
+  const RunStats golden = simulate(c);
+  c.walker = WalkerKind::kTlm;
+  c.check = true;
+  const RunStats s = simulate(c);
+  ASSERT_GE(s.paging_switches.size(), 2u);
+  EXPECT_TRUE(s.paging_switches[0].to_shadow);
+  EXPECT_FALSE(s.paging_switches[1].to_shadow);
+  EXPECT_NE(s.paging_switches[1].reason.find("cheaper by more than 25%"), std::string::npos)
+      << s.paging_switches[1].reason;
+  EXPECT_GE(s.total.checked_translations, s.total.accesses);  // faulting attempts are checked too
+  EXPECT_EQ(s.total.mismatches, 0u);
+  expect_same_translation_counts(golden.total, s.total);
+  expect_same_switches(golden, s);
+}
+
+TEST(DynamicRun, ProcessesOnSeveralCoresWithContextSwitches) {
+  RunConfig c = dynamic_run(WalkerKind::kGolden, 60'000);
+  c.cores = 2;
+  c.processes = 4;
+  c.switch_interval = 4'000;
+  const RunStats golden = simulate(c);
+  c.walker = WalkerKind::kTlm;
+  c.check = true;
+  const RunStats s = simulate(c);
+  EXPECT_GT(s.total.context_switches, 10u);
+  EXPECT_GE(s.paging_switches.size(), 4u);  // each process moves to shadow
+  EXPECT_EQ(s.total.mismatches, 0u);
+  EXPECT_EQ(s.total.checked_translations, s.total.accesses);
+  for (unsigned i = 0; i < 2; ++i) expect_same_translation_counts(golden.per_core[i], s.per_core[i]);
+  expect_same_switches(golden, s);
+}
+
 }  // namespace
 }  // namespace mmuvp::tb
