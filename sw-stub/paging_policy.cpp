@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "sw-stub/stub_error.h"
 
 namespace mmuvp::stub {
@@ -38,14 +40,21 @@ std::optional<PagingDecision> PagingPolicy::observe(std::uint16_t pcid, bool sha
   PagingDecision d;
   d.to_shadow = !shadow;
   d.cost = cost;
-  const bool fresh = p.cost[other].has_value() && p.age[other] <= config_.stale_after;
+  if (p.try_after == 0) p.try_after = config_.stale_after;
+  const bool fresh = p.cost[other].has_value() && p.age[other] <= p.try_after;
   if (fresh) {
-    if (*p.cost[other] * (1 + config_.hysteresis) >= cost) return std::nullopt;
+    if (*p.cost[other] * (1 + config_.hysteresis) >= cost) {
+      if (p.trying) p.try_after = config_.stale_after;  // the trial succeeded
+      p.trying = false;
+      return std::nullopt;
+    }
     d.other_cost = p.cost[other];
     d.reason = fmt::format("{}; {} cost {:.2f} when measured {} intervals ago, cheaper by more "
                            "than {:.0f}%",
                            measured, name(!shadow), *p.cost[other], p.age[other],
                            config_.hysteresis * 100);
+    if (p.trying) p.try_after = std::min(2 * p.try_after, 64 * config_.stale_after);  // failed
+    p.trying = false;
   } else {
     if (cost <= config_.explore_above) return std::nullopt;
     d.reason = fmt::format("{} > {:.2f}; {} {}: trying it", measured, config_.explore_above,
@@ -53,6 +62,7 @@ std::optional<PagingDecision> PagingPolicy::observe(std::uint16_t pcid, bool sha
                            p.cost[other] ? fmt::format("last measured {} intervals ago",
                                                        p.age[other])
                                          : std::string("never measured"));
+    p.trying = true;
   }
   p.dwell = 0;
   return d;

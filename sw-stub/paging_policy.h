@@ -5,8 +5,11 @@
 //   cost = (walk references x ref_cycles + VM exits x exit_cycles) / accesses
 // and compares it with the last measurement of the other mode. It switches, with hysteresis, when
 // the other mode was cheaper by more than `hysteresis`; when the other mode was never measured, or
-// too long ago, it tries it once the current one costs more than `explore_above`. A mode is kept
-// at least `min_dwell` intervals. Every switch comes with its reason, in words and numbers.
+// too long ago (`stale_after` intervals), it tries it once the current one costs more than
+// `explore_above` (workloads change phase). A try that finds the other mode dearer doubles the
+// wait before the next try of that process (up to 64 x stale_after); one that finds it cheaper
+// resets it. A mode is kept at least `min_dwell` intervals. Every switch comes with its reason,
+// in words and numbers.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -54,6 +57,8 @@ class PagingPolicy {
     std::optional<double> cost[2];  // [0] nested, [1] shadow: cycles per access, last measured
     unsigned age[2] = {0, 0};       // intervals since then
     unsigned dwell = 0;             // intervals in the current mode
+    unsigned try_after = 0;         // intervals before the other mode is tried again (0: unset)
+    bool trying = false;            // the current mode is on trial
   };
   PagingPolicyConfig config_;
   std::map<std::uint16_t, Process> processes_;

@@ -32,15 +32,24 @@ std::vector<std::string> split_list(std::string_view list) {
   return items;
 }
 
+// The standard configurations, then the extras: the order of every selection.
+std::vector<EvalConfig> known_configs() {
+  std::vector<EvalConfig> all = standard_configs();
+  all.insert(all.end(), extra_configs().begin(), extra_configs().end());
+  return all;
+}
+
 std::string config_names() {
   std::string names;
-  for (const EvalConfig& c : standard_configs()) names += (names.empty() ? "" : ", ") + c.name;
+  for (const EvalConfig& c : known_configs()) names += (names.empty() ? "" : ", ") + c.name;
   return names;
 }
 
 const EvalConfig& config_named(std::string_view name) {
-  for (const EvalConfig& c : standard_configs()) {
-    if (c.name == name) return c;
+  for (const auto* list : {&standard_configs(), &extra_configs()}) {
+    for (const EvalConfig& c : *list) {
+      if (c.name == name) return c;
+    }
   }
   throw std::invalid_argument(
       fmt::format("unknown configuration '{}' (valid: all, {})", name, config_names()));
@@ -65,6 +74,20 @@ const std::vector<EvalConfig>& standard_configs() {
   return kConfigs;
 }
 
+const std::vector<EvalConfig>& extra_configs() {
+  static const std::vector<EvalConfig> kExtras{
+      {"shadow-4k", "SPT", Mode::kNested, PagePolicy::k4K, PageSize::k4K, true, false},
+      {"dynamic-4k", "DYN", Mode::kNested, PagePolicy::k4K, PageSize::k4K, false, true},
+  };
+  return kExtras;
+}
+
+std::string run_mode_name(const EvalConfig& c) {
+  if (c.shadow_paging) return "shadow";
+  if (c.dynamic_paging) return "dynamic";
+  return std::string(arch::to_string(c.mode));
+}
+
 std::vector<EvalConfig> select_configs(std::string_view list) {
   const std::vector<std::string> names = split_list(list);
   if (names.size() == 1 && names[0] == "all") return standard_configs();
@@ -72,7 +95,7 @@ std::vector<EvalConfig> select_configs(std::string_view list) {
   std::set<std::string> wanted;
   for (const std::string& n : names) wanted.insert(config_named(n).name);
   std::vector<EvalConfig> out;
-  for (const EvalConfig& c : standard_configs()) {
+  for (const EvalConfig& c : known_configs()) {
     if (wanted.count(c.name) != 0) out.push_back(c);
   }
   return out;
@@ -175,7 +198,7 @@ EvalRun wave_run(const std::string& wave, std::uint64_t accesses) {
 std::vector<std::string> run_arguments(const EvalRun& run, const EvalOptions& options,
                                        const std::string& json_path) {
   const EvalConfig& c = run.config;
-  std::vector<std::string> a{"run", "--mode", std::string(arch::to_string(c.mode))};
+  std::vector<std::string> a{"run", "--mode", run_mode_name(c)};
   if (run.workload.trace.empty()) {
     a.insert(a.end(), {"--workload", run.workload.name});
   } else {

@@ -22,15 +22,24 @@ struct EvalConfig {
   arch::Mode mode = arch::Mode::kNative;
   stub::PagePolicy guest_pages = stub::PagePolicy::k4K;
   arch::PageSize host_pages = arch::PageSize::k4K;
+  bool shadow_paging = false;   // the VM on shadow page tables (RunConfig::shadow_paging)
+  bool dynamic_paging = false;  // switching between nested and shadow (RunConfig::dynamic_paging)
 };
+
+// The `mmuvp run --mode` of a configuration: its hardware mode, "shadow" or "dynamic".
+std::string run_mode_name(const EvalConfig& c);
 
 // The evaluation's configurations, in the plot's order: native 4K, 2M, 1G; nested 4K+4K, 2M+2M,
 // 1G+1G; nested with THP guest pages on 2M host pages; native direct segment; dual direct, VMM
 // direct and guest direct (4K guest and host pages, as the paper's direct-mode bars).
 const std::vector<EvalConfig>& standard_configs();
+// Configurations beyond the paper's, chosen by name only (not in "all"): the nested 4K+4K VM on
+// shadow page tables ("shadow-4k", SPT) and with dynamic switching ("dynamic-4k", DYN). The paper's
+// linear model does not cover them.
+const std::vector<EvalConfig>& extra_configs();
 
-// "all", or a comma-separated list of configuration names (kept in the standard order, duplicates
-// dropped). Throws std::invalid_argument "unknown configuration 'x' (valid: ...)" or for an empty
+// "all" (the standard configurations), or a comma-separated list of configuration names, standard
+// or extra (kept in the standard order, then the extras, duplicates dropped). Throws std::invalid_argument "unknown configuration 'x' (valid: ...)" or for an empty
 // list.
 std::vector<EvalConfig> select_configs(std::string_view list);
 

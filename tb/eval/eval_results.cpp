@@ -46,7 +46,7 @@ const std::vector<Column>& csv_columns() {
   static const std::vector<Column> k{
       {"workload", [](const RunOutcome& o) { return o.run.workload.name; }},
       {"config", [](const RunOutcome& o) { return o.run.config.name; }},
-      {"mode", [](const RunOutcome& o) { return std::string(arch::to_string(o.run.config.mode)); }},
+      {"mode", [](const RunOutcome& o) { return run_mode_name(o.run.config); }},
       {"guest_pages",
        [](const RunOutcome& o) { return std::string(stub::to_string(o.run.config.guest_pages)); }},
       {"host_pages",
@@ -205,7 +205,7 @@ std::string results_table(const std::vector<RunOutcome>& outcomes) {
        "(C_n, C_v, D_VD, D_GD, M_n from the reference runs, F from this run's walker paths) / "
        "total cycles; error: model - walk ovh, percentage points. native-4k, nested-4k, vmm-direct "
        "and guest-direct are the reference runs (their error is zero by construction); native-ds and "
-       "dual-direct are predictions. The model covers 4K pages only (-).\n";
+       "dual-direct are predictions. The model covers 4K pages of the hardware modes only (-).\n";
   return s;
 }
 

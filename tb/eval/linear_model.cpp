@@ -85,6 +85,10 @@ ModelResult predict(const RunStats& run, const ModelBaseline& b) {
   const RunConfig& c = run.config;
   m.f = segment_fractions(run, b.m_n.value_or(0.0));
   m.measured_overhead = ratio(run.total.walk_cycles, run.total.total_cycles);
+  if (c.shadow_paging || c.dynamic_paging) {
+    m.missing = "Table IV models hardware paging only (not shadow paging)";
+    return m;
+  }
   if (!modelled(c)) {
     m.missing = "Table IV models 4K pages only";
     return m;

@@ -86,6 +86,28 @@ TEST(PagingPolicy, RemeasuresAStaleModeAndKeepsProcessesApart) {
   EXPECT_FALSE(p.observe(2, kNested, sample(800, 0)));
 }
 
+TEST(PagingPolicy, AFailedTrialDoublesTheWaitBeforeTheNextOne) {
+  PagingPolicy p(config());
+  p.observe(1, kNested, sample(800, 0));
+  ASSERT_TRUE(p.observe(1, kNested, sample(800, 0)));  // tries shadow (8 cycles/access nested)
+  EXPECT_FALSE(p.observe(1, kShadow, sample(200, 0)));
+  EXPECT_FALSE(p.observe(1, kShadow, sample(200, 0)));  // 2 < 8: the trial succeeded, stays
+  // Nested, stale after 4 intervals, is tried again; each trial that finds it dearer doubles the
+  // wait for the next: nested is tried when its measurement is older than 8, then 16 intervals.
+  std::vector<int> tries;
+  bool in_shadow = true;
+  for (int i = 0; i < 60; ++i) {
+    const auto d = in_shadow ? p.observe(1, kShadow, sample(200, 0))  // 2 cycles/access
+                             : p.observe(1, kNested, sample(800, 0));  // 8
+    if (!d) continue;
+    if (!d->to_shadow) tries.push_back(i);
+    in_shadow = d->to_shadow;
+  }
+  ASSERT_GE(tries.size(), 3u);
+  EXPECT_EQ(tries[1] - tries[0], 2 + 9);   // 2 intervals of trial, then 9 in shadow (> 2 x 4)
+  EXPECT_EQ(tries[2] - tries[1], 2 + 17);  // then 17 (> 4 x 4)
+}
+
 TEST(PagingPolicy, EmptyIntervalsAndBadConfigurations) {
   PagingPolicy p(config());
   EXPECT_FALSE(p.observe(1, kNested, {0, 0, 0}));

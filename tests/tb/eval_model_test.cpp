@@ -184,6 +184,16 @@ TEST(LinearModel, ReportsWhatIsMissing) {
   const ModelResult m = predict(big, baseline());
   EXPECT_FALSE(m.available);
   EXPECT_EQ(m.missing, "Table IV models 4K pages only");
+
+  // Shadow paging and dynamic switching are VMM software the paper's model does not cover.
+  for (bool dynamic : {false, true}) {
+    RunStats spt = nested();
+    spt.config.shadow_paging = !dynamic;
+    spt.config.dynamic_paging = dynamic;
+    const ModelResult s = predict(spt, baseline());
+    EXPECT_FALSE(s.available);
+    EXPECT_EQ(s.missing, "Table IV models hardware paging only (not shadow paging)");
+  }
   EXPECT_NEAR(m.measured_overhead, 0.06, kTol);  // still reported
 
   RunStats silent = vmm_direct();

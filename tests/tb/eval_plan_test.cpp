@@ -53,6 +53,24 @@ TEST(EvalPlan, SelectConfigsKeepsTheStandardOrder) {
   EXPECT_THROW(select_configs(","), std::invalid_argument);
 }
 
+TEST(EvalPlan, ShadowAndDynamicAreExtrasChosenByName) {
+  for (const EvalConfig& c : select_configs("all")) EXPECT_FALSE(c.shadow_paging || c.dynamic_paging);
+  const std::vector<EvalConfig> cs = select_configs("dynamic-4k,shadow-4k,nested-4k");
+  EXPECT_EQ(names(cs), (std::vector<std::string>{"nested-4k", "shadow-4k", "dynamic-4k"}));
+  EXPECT_EQ(run_mode_name(cs[0]), "nested");
+  EXPECT_EQ(run_mode_name(cs[1]), "shadow");
+  EXPECT_EQ(run_mode_name(cs[2]), "dynamic");
+  EvalOptions opt;
+  const EvalRun r = expand_plan(select_workloads("gups"), {cs[1]})[0];
+  const std::vector<std::string> a = run_arguments(r, opt, "j");
+  ASSERT_GE(a.size(), 3u);
+  EXPECT_EQ(a[1], "--mode");
+  EXPECT_EQ(a[2], "shadow");
+  std::set<std::string> labels;
+  for (const EvalConfig& c : select_configs("all")) labels.insert(c.label);
+  for (const EvalConfig& c : extra_configs()) EXPECT_TRUE(labels.insert(c.label).second) << c.label;
+}
+
 TEST(EvalPlan, SelectWorkloadsAndTraceNames) {
   const std::vector<EvalWorkload> all = select_workloads("all");
   ASSERT_EQ(all.size(), 5u);
