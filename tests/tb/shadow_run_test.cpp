@@ -28,11 +28,31 @@ RunConfig shadow_run(WalkerKind walker, std::uint64_t accesses = 30'000) {
   return c;
 }
 
+// `c` run by the golden runner, then by the platform with `walker` (every translation checked
+// against the golden model when `check`).
+struct Runs {
+  RunStats golden, platform;
+};
+Runs golden_then(RunConfig c, WalkerKind walker, bool check = false) {
+  Runs r;
+  c.walker = WalkerKind::kGolden;
+  r.golden = simulate(c);
+  c.walker = walker;
+  c.check = check;
+  r.platform = simulate(c);
+  return r;
+}
+
+// 4 processes on 2 cores, each core switching between its two every `interval` accesses.
+void two_cores_four_processes(RunConfig& c, std::uint64_t interval) {
+  c.cores = 2;
+  c.processes = 4;
+  c.switch_interval = interval;
+}
+
 TEST(ShadowRun, WalksCostNativeReferencesAndMatchTheGoldenRun) {
   RunConfig c = shadow_run(WalkerKind::kGolden);
-  const RunStats golden = simulate(c);
-  c.walker = WalkerKind::kTlm;
-  const RunStats s = simulate(c);
+  const auto [golden, s] = golden_then(c, WalkerKind::kTlm);
   EXPECT_EQ(s.total.accesses, c.accesses);
   EXPECT_GT(s.total.walks, 1'000u);
   EXPECT_EQ(s.total.walk_mem_refs, 4 * s.total.walks);  // --no-pwc, 4K+4K: as native
@@ -45,9 +65,7 @@ TEST(ShadowRun, WalksCostNativeReferencesAndMatchTheGoldenRun) {
 TEST(ShadowRun, DemandPagingExitsAreCountedAlikeAndCostTheirCycles) {
   RunConfig c = shadow_run(WalkerKind::kGolden, 20'000);
   c.demand_paging = true;
-  const RunStats golden = simulate(c);
-  c.walker = WalkerKind::kTlm;
-  const RunStats s = simulate(c);
+  const auto [golden, s] = golden_then(c, WalkerKind::kTlm);
   EXPECT_EQ(s.total.accesses, c.accesses);
   EXPECT_GT(s.total.faults, 1'000u);
   // Per page first touched: a hidden fault, the guest's PTE store (and table links), and with
@@ -84,13 +102,8 @@ TEST(ShadowRun, ExitCostMovesTheCoreTimeByExactlyTheCharge) {
 
 TEST(ShadowRun, ContextSwitchesAreCr3ExitsAndEveryTranslationChecks) {
   RunConfig c = shadow_run(WalkerKind::kGolden, 40'000);
-  c.cores = 2;
-  c.processes = 4;
-  c.switch_interval = 2'000;
-  const RunStats golden = simulate(c);
-  c.walker = WalkerKind::kTlm;
-  c.check = true;
-  const RunStats s = simulate(c);
+  two_cores_four_processes(c, 2'000);
+  const auto [golden, s] = golden_then(c, WalkerKind::kTlm, true);
   EXPECT_GT(s.total.context_switches, 10u);
   EXPECT_EQ(s.total.vm_exits, s.total.context_switches);  // one CR3 exit per switch
   EXPECT_EQ(s.total.checked_translations, s.total.accesses);
@@ -101,9 +114,7 @@ TEST(ShadowRun, ContextSwitchesAreCr3ExitsAndEveryTranslationChecks) {
 TEST(ShadowRun, CycleLevelWalkerAgreesToo) {
   RunConfig c = shadow_run(WalkerKind::kGolden, 5'000);
   c.demand_paging = true;
-  const RunStats golden = simulate(c);
-  c.walker = WalkerKind::kCycle;
-  const RunStats s = simulate(c);
+  const auto [golden, s] = golden_then(c, WalkerKind::kCycle);
   expect_same_translation_counts(golden.total, s.total);
   EXPECT_GT(s.total.vm_exits, 0u);
   EXPECT_LE(s.total.walk_mem_refs, 4 * s.total.walks);  // faulting walks stop early
@@ -138,9 +149,7 @@ void expect_same_switches(const RunStats& golden, const RunStats& s) {
 // tries shadow after the minimum dwell and stays; walks then cost native references.
 TEST(DynamicRun, WalkHeavyProcessMovesToShadowAndStays) {
   RunConfig c = dynamic_run(WalkerKind::kGolden, 100'000);
-  const RunStats golden = simulate(c);
-  c.walker = WalkerKind::kTlm;
-  const RunStats s = simulate(c);
+  const auto [golden, s] = golden_then(c, WalkerKind::kTlm);
   ASSERT_EQ(s.paging_switches.size(), 1u);
   const PagingSwitch& w = s.paging_switches.front();
   EXPECT_TRUE(w.to_shadow);
@@ -169,10 +178,7 @@ TEST(DynamicRun, WalkHeavyProcessMovesToShadowAndStays) {
 TEST(DynamicRun, ExitHeavyShadowGoesBackToNestedAndEveryTranslationChecks) {
   RunConfig c = dynamic_run(WalkerKind::kGolden, 60'000);
   c.demand_paging = true;
-  const RunStats golden = simulate(c);
-  c.walker = WalkerKind::kTlm;
-  c.check = true;
-  const RunStats s = simulate(c);
+  const auto [golden, s] = golden_then(c, WalkerKind::kTlm, true);
   ASSERT_GE(s.paging_switches.size(), 2u);
   EXPECT_TRUE(s.paging_switches[0].to_shadow);
   EXPECT_FALSE(s.paging_switches[1].to_shadow);
@@ -186,13 +192,8 @@ TEST(DynamicRun, ExitHeavyShadowGoesBackToNestedAndEveryTranslationChecks) {
 
 TEST(DynamicRun, ProcessesOnSeveralCoresWithContextSwitches) {
   RunConfig c = dynamic_run(WalkerKind::kGolden, 60'000);
-  c.cores = 2;
-  c.processes = 4;
-  c.switch_interval = 4'000;
-  const RunStats golden = simulate(c);
-  c.walker = WalkerKind::kTlm;
-  c.check = true;
-  const RunStats s = simulate(c);
+  two_cores_four_processes(c, 4'000);
+  const auto [golden, s] = golden_then(c, WalkerKind::kTlm, true);
   EXPECT_GT(s.total.context_switches, 10u);
   EXPECT_GE(s.paging_switches.size(), 4u);  // each process moves to shadow
   EXPECT_EQ(s.total.mismatches, 0u);
