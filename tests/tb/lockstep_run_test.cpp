@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "tb/run_json.h"
@@ -119,6 +120,25 @@ TEST(CosimRunEscapeFilter, EscapedFramesWhileInvalidationsDrain) {
 // walker's), and the RTL gets the same old values back.
 TEST(CosimRunAd, WalksThatSetAccessedAndDirtyBits) {
   expect_same_as_cycle(std::string(kSmall) + " --mode nested --footprint 16m --no-preset-ad");
+}
+
+// Shadow paging: the hardware runs native walks of the VMM's shadow tables; with demand paging the
+// firmware's exits rewrite shadow entries and invalidate between walks.
+TEST(CosimRunShadow, ShadowTablesWithDemandPaging) {
+  expect_same_as_cycle(std::string(kSmall) + " --mode shadow --footprint 16m --demand-paging");
+}
+
+// Dynamic switching: the VMM flips a process between nested and shadow paging mid-run (MODE and
+// CR3 rewritten, its PCID invalidated); the RTL follows every switch.
+TEST(CosimRunDynamic, SwitchesBetweenNestedAndShadowPaging) {
+  TempDir dir;
+  std::ofstream(dir.file("policy.json")) << R"({"paging_policy": {"interval": 500}})";
+  const std::string args = "run --mode dynamic --workload gups --accesses 6000 --seed 3 "
+                           "--footprint 16m --demand-paging --config " +
+                           dir.file("policy.json");
+  expect_same_as_cycle(args);
+  const tb::Json j = run_json(args + " --walker cosim");
+  EXPECT_GE(j["paging_switches"].get<std::uint64_t>(), 2u);
 }
 
 TEST(CosimRunOutput, TableNamesTheComparedWalks) {
