@@ -196,6 +196,23 @@ TEST_P(ShadowPaging, HostFrameRetirementRebuildsTheShadow) {
   expect_same_everywhere(*p_);
 }
 
+// Host compaction moves the backing of guest memory page by page, self-ballooning unbacks free
+// guest pages: each EPT change rebuilds the shadows, which keep translating as the nested walk.
+TEST_P(ShadowPaging, CompactionAndBallooningRebuildTheShadow) {
+  const std::optional<Leaf> leaf = p_->mappings().find(kHeap);
+  ASSERT_TRUE(leaf);
+  const arch::gpa_t gpa = leaf->translate(kHeap) & ~(kPage1G - 1);
+  const arch::hpa_t before = vm_->gpa_to_hpa(leaf->translate(kHeap));
+  vm_->begin_compaction({gpa, gpa + kPage1G});
+  while (!vm_->compaction_step(4096)) expect_same(*p_, kHeap + 7 * kPage4K);
+  expect_same_everywhere(*p_);
+  if (GetParam().host_pages == PageSize::k4K) {
+    EXPECT_NE(vm_->gpa_to_hpa(leaf->translate(kHeap)), before);  // the page moved
+  }
+  guest_->balloon_inflate(8ull << 20);
+  expect_same_everywhere(*p_);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Pages, ShadowPaging,
     ::testing::Values(ShadowCase{PageSize::k4K, PagePolicy::k4K},
