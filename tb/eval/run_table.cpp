@@ -67,7 +67,10 @@ std::string run_table(const RunStats& s) {
   out += row("PWC hits", t.pwc_hits, hit_note(t.pwc_hits, t.pwc_lookups));
   out += row("nested TLB hits", t.ntlb_hits, hit_note(t.ntlb_hits, t.ntlb_lookups));
   out += row("faults", t.faults);
-  out += row("VM exits", t.vm_exits);
+  out += row("VM exits", t.vm_exits,
+             t.vm_exit_cycles == 0 ? std::string()
+                                   : fmt::format("{} cycles charged ({} each)", t.vm_exit_cycles,
+                                                 c.vm_exit_cycles));
   out += row("context switches", t.context_switches);
   if (c.dynamic_paging) {
     out += row("paging switches", t.paging_switches);
