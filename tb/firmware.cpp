@@ -58,8 +58,12 @@ tlm::FaultAction Firmware::on_fault(unsigned core, const arch::Fault& fault) {
   try {
     bool exit = false;
     r = setup_->handle_fault(core, fault, &exit);
-    exits_.at(core) += exit ? 1 : 0;
-    stall_cycles = charge_shadow_exits(core);
+    if (exit) {
+      ++exits_.at(core);
+      exit_cycles_.at(core) += config_.vm_exit_cycles;
+      stall_cycles = config_.vm_exit_cycles;
+    }
+    stall_cycles += charge_shadow_exits(core);
   } catch (const std::exception& e) {
     fail(std::string("firmware failed handling a fault: ") + e.what());
     r = FaultResponse::kSkip;

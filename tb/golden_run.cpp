@@ -80,7 +80,10 @@ struct GoldenCore {
       ++stats.faults;
       bool exit = false;
       const FaultResponse action = setup.handle_fault(core, r.fault, &exit);
-      stats.vm_exits += exit ? 1 : 0;
+      if (exit) {
+        ++stats.vm_exits;
+        stats.vm_exit_cycles += exit_cost;
+      }
       count_shadow_exits(setup, core);
       if (action == FaultResponse::kSkip || attempt >= kMaxRetries) return false;
     }

@@ -426,7 +426,8 @@ RunStats simulate(const RunConfig& config, const ProgressFn& progress,
   const CoreStats& t = stats.total;
   stats.mem_refs_per_walk = ratio(t.walk_mem_refs, t.walks);
   stats.cycles_per_walk = ratio(t.walk_cycles, t.walks);
-  // The VMM's exits for shadow paging are translation work too (0 in the other modes).
+  // The VM exits (EPT violations, shadow paging's traps) are memory-virtualization work: they
+  // count with the translation cycles (0 without exits).
   stats.translation_overhead = ratio(t.translation_cycles + t.vm_exit_cycles, t.total_cycles);
   stats.accesses_per_second =
       stats.sim_seconds > 0 ? static_cast<double>(t.accesses) / stats.sim_seconds : 0.0;

@@ -77,12 +77,15 @@ TEST(ShadowRun, DemandPagingExitsAreCountedAlikeAndCostTheirCycles) {
             static_cast<double>(s.total.vm_exit_cycles) / static_cast<double>(s.total.total_cycles));
 }
 
-// Two runs of the executable (one SystemC elaboration each), the same but for the exit cost.
-TEST(ShadowRun, ExitCostMovesTheCoreTimeByExactlyTheCharge) {
+// Two runs of the executable (one SystemC elaboration each), the same but for the exit cost: the
+// shadow pager's exits, and nested paging's EPT violations.
+class ExitCost : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ExitCost, MovesTheCoreTimeByExactlyTheCharge) {
   test::TempDir dir;
-  const std::string base =
-      "run --mode shadow --workload gups --accesses 20000 --footprint 16m --no-pwc --seed 7 "
-      "--demand-paging --json - --config ";
+  const std::string base = std::string("run --mode ") + GetParam() +
+                           " --workload gups --accesses 20000 --footprint 16m --no-pwc --seed 7 "
+                           "--demand-paging --json - --config ";
   std::ofstream(dir.file("free.json")) << R"({"vm_exit_cycles": 0})";
   std::ofstream(dir.file("paid.json")) << R"({"vm_exit_cycles": 1500})";
   const test::Output free_run = test::run_mmuvp(dir, base + dir.file("free.json"));
@@ -94,11 +97,14 @@ TEST(ShadowRun, ExitCostMovesTheCoreTimeByExactlyTheCharge) {
   ASSERT_GT(p.at("vm_exits").get<std::uint64_t>(), 1'000u);
   EXPECT_EQ(p.at("vm_exits"), f.at("vm_exits"));
   EXPECT_EQ(f.at("vm_exit_cycles"), 0u);
-  EXPECT_EQ(p.at("vm_exit_cycles").get<std::uint64_t>(), 1500 * p.at("vm_exits").get<std::uint64_t>());
+  EXPECT_EQ(p.at("vm_exit_cycles").get<std::uint64_t>(),
+            1500 * p.at("vm_exits").get<std::uint64_t>());
   EXPECT_EQ(p.at("total_cycles").get<std::uint64_t>() - f.at("total_cycles").get<std::uint64_t>(),
             p.at("vm_exit_cycles").get<std::uint64_t>());
   EXPECT_EQ(p.at("translation_cycles"), f.at("translation_cycles"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Paging, ExitCost, ::testing::Values("shadow", "nested"));
 
 TEST(ShadowRun, ContextSwitchesAreCr3ExitsAndEveryTranslationChecks) {
   RunConfig c = shadow_run(WalkerKind::kGolden, 40'000);
@@ -118,6 +124,20 @@ TEST(ShadowRun, CycleLevelWalkerAgreesToo) {
   expect_same_translation_counts(golden.total, s.total);
   EXPECT_GT(s.total.vm_exits, 0u);
   EXPECT_LE(s.total.walk_mem_refs, 4 * s.total.walks);  // faulting walks stop early
+}
+
+// Every VM exit costs the same, whatever the paging: under nested paging with demand paging the
+// EPT violations are charged too, so shadow and nested compare on equal terms.
+TEST(ShadowRun, NestedEptViolationsAreChargedLikeShadowExits) {
+  RunConfig c = small_run(Mode::kNested, "gups", WalkerKind::kGolden, 20'000);
+  c.demand_paging = true;
+  const auto [golden, s] = golden_then(c, WalkerKind::kTlm);
+  EXPECT_GT(s.total.vm_exits, 1'000u);
+  EXPECT_EQ(s.total.vm_exit_cycles, s.total.vm_exits * c.vm_exit_cycles);
+  expect_same_translation_counts(golden.total, s.total);
+  EXPECT_DOUBLE_EQ(s.translation_overhead,
+                   static_cast<double>(s.total.translation_cycles + s.total.vm_exit_cycles) /
+                       static_cast<double>(s.total.total_cycles));
 }
 
 TEST(ShadowRun, OnlyTheNestedVmRunsOnShadowTables) {
