@@ -151,7 +151,7 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
   if (config.escaped_frames > 0 && !arch::uses_vmm_segment(mode))
     throw SimulationError(fmt::format(
         "escaped frames need the VMM segment (dual-direct or vmm-direct), not mode {}",
-        arch::to_string(mode)));
+        run_mode_name(config)));
 
   areas_ = plan_areas(regions, config.guest_pages, arch::uses_guest_segment(mode));
 
