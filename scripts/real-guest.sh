@@ -6,7 +6,7 @@
 #
 #   scripts/real-guest.sh OUTDIR
 #
-# OUTDIR receives guest.ram (raw physical memory from address 0), cr3 (hex, PCID bits cleared),
+# OUTDIR receives guest.ram (raw physical memory from address 0), cr3 (hex, PCID bits cleared), cr4,
 # qemu-tlb.txt (the `info tlb` lines), registers.txt, serial.log and monitor.log. The kernel
 # package is fetched with `apt-get download` once and kept in OUTDIR. Needs qemu-system-x86,
 # busybox-static and cpio (scripts/install-deps.sh installs them).
@@ -98,6 +98,7 @@ cr4=$(sed -n 's/.*CR4=\([0-9a-f]*\).*/\1/p' registers.txt)
 [ -n "$cr3" ] && [ -n "$cr4" ] || { echo "real-guest: no CR3/CR4 in monitor.log" >&2; exit 1; }
 (( (0x$cr4 >> 12) & 1 )) && { echo "real-guest: the guest runs 5-level paging (CR4.LA57)" >&2; exit 1; }
 printf '%#x\n' $((0x$cr3 & ~0xfff)) > cr3
+printf '%#x\n' $((0x$cr4)) > cr4
 [ -s qemu-tlb.txt ] || { echo "real-guest: empty info tlb (monitor.log)" >&2; exit 1; }
 [ "$(stat -c %s guest.ram)" -eq $((ram_mib << 20)) ] ||
   { echo "real-guest: guest.ram is not ${ram_mib} MiB" >&2; exit 1; }

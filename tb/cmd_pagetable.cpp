@@ -65,6 +65,7 @@ Exit status: 0 done; 1 the listing skipped such entries; 2 bad flag, file or con
 struct Options {
   std::vector<std::string> images;
   std::string cr3;
+  std::string cr4;
   std::string eptp;
   std::string maxphyaddr = "52";
   std::vector<std::string> vas;
@@ -153,7 +154,9 @@ void check_roots(arch::ImageMemory& mem, const arch::AddressSpaceRoots& roots) {
   }
   if (roots.cr3 & (arch::kPage4K - 1)) {
     throw CommandError(fmt::format(
-        "CR3 0x{:x} is not 4 KiB aligned (low 12 bits look like a PCID; clear them)", roots.cr3));
+        "CR3 0x{:x} is not 4 KiB aligned (low 12 bits look like a PCID; clear them, or give "
+        "--cr4 with PCIDE set)",
+        roots.cr3));
   }
   if (roots.cr3 >= arch::phys_limit(m)) {
     throw CommandError(fmt::format("CR3 0x{:x} is beyond MAXPHYADDR ({} bits)", roots.cr3, m));
@@ -419,6 +422,21 @@ void run(const Options& o) {
   arch::AddressSpaceRoots roots;
   roots.maxphyaddr = static_cast<unsigned>(maxphyaddr);
   roots.cr3 = parse_u64(o.cr3, "--cr3");
+  if (!o.cr4.empty()) {
+    // What the guest's CR4 says about its paging (QEMU's `info registers` shows it).
+    constexpr std::uint64_t kPae = 1ull << 5, kLa57 = 1ull << 12, kPcide = 1ull << 17;
+    const std::uint64_t cr4 = parse_u64(o.cr4, "--cr4");
+    if ((cr4 & kPae) == 0)
+      throw CommandError(fmt::format(
+          "--cr4 {:#x}: PAE is clear, the guest uses 32-bit paging, which mmuvp does not model",
+          cr4));
+    if ((cr4 & kLa57) != 0)
+      throw CommandError(fmt::format(
+          "--cr4 {:#x}: LA57 is set, the guest uses 5-level paging, which mmuvp does not model "
+          "(boot it with no5lvl, or on a CPU without la57)",
+          cr4));
+    if ((cr4 & kPcide) != 0) roots.cr3 &= ~(arch::kPage4K - 1);  // CR3 bits 11:0 are the PCID
+  }
   roots.nested = !o.eptp.empty();
   if (roots.nested) roots.eptp = parse_u64(o.eptp, "--eptp");
   std::vector<std::uint64_t> vas;
@@ -526,6 +544,10 @@ void register_pagetable(CLI::App& app) {
   cmd->add_option("--cr3", options->cr3, "guest CR3: PML4 address (PA, or gPA with --eptp)")
       ->type_name("ADDR")
       ->required();
+  cmd->add_option("--cr4", options->cr4,
+                  "guest CR4: refuses 32-bit and 5-level paging; with PCIDE, CR3's low 12 bits "
+                  "(the PCID) are ignored")
+      ->type_name("VALUE");
   cmd->add_option("--eptp", options->eptp, "EPT pointer: addresses are gVAs, the EPT maps gPA->hPA")
       ->type_name("VALUE");
   cmd->add_option("--maxphyaddr", options->maxphyaddr, "physical address bits (32..52)")

@@ -112,6 +112,29 @@ TEST_F(PagetableCli, CleanSpaceExitsZeroAndMaxMappingsStops) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["stats"]["stopped_at_limit"], true);
 }
 
+// CR4 as QEMU's `info registers` shows it: PCIDE lets CR3 carry a PCID; 32-bit and 5-level paging
+// are refused rather than walked as 4-level tables.
+TEST_F(PagetableCli, Cr4TellsThePagingModeAndThePcid) {
+  const std::string image = fmt::format("--image '{}' --list", native_image());
+  const Output plain = run(fmt::format("{} --cr3 {:#x}", image, native_.cr3()));
+  const Output pcid =
+      run(fmt::format("{} --cr3 {:#x} --cr4 0x20020", image, native_.cr3() | 0x5));  // PAE, PCIDE
+  EXPECT_EQ(pcid.code, plain.code) << pcid.err;
+  EXPECT_EQ(pcid.out, plain.out);
+  const Output no_pcide = run(fmt::format("{} --cr3 {:#x} --cr4 0x20", image, native_.cr3() | 0x5));
+  EXPECT_EQ(no_pcide.code, 2);
+  EXPECT_NE(no_pcide.err.find("give --cr4 with PCIDE set"), std::string::npos) << no_pcide.err;
+  const Output la57 = run(fmt::format("{} --cr3 {:#x} --cr4 0x1020", image, native_.cr3()));
+  EXPECT_EQ(la57.code, 2);
+  EXPECT_EQ(la57.err, "mmuvp pagetable: error: --cr4 0x1020: LA57 is set, the guest uses 5-level "
+                      "paging, which mmuvp does not model (boot it with no5lvl, or on a CPU "
+                      "without la57)\n");
+  const Output pae = run(fmt::format("{} --cr3 {:#x} --cr4 0x0", image, native_.cr3()));
+  EXPECT_EQ(pae.code, 2);
+  EXPECT_NE(pae.err.find("32-bit paging"), std::string::npos) << pae.err;
+  EXPECT_EQ(run(fmt::format("{} --cr3 {:#x} --cr4 zz", image, native_.cr3())).code, 2);
+}
+
 TEST_F(PagetableCli, QemuFormatShowsTheGuestLeafBits) {
   const Output r = run(
       fmt::format("--image '{}' --cr3 {:#x} --list --format qemu", native_image(), native_.cr3()));
@@ -294,7 +317,7 @@ TEST_F(PagetableCli, BadInputIsAOneLineError) {
   const std::string cr3 = fmt::format("{:#x}", native_.cr3());
   expect_error(fmt::format("--image '{}' --cr3 {:#x} --list", img, native_.cr3() | 6),
                fmt::format("CR3 {:#x} is not 4 KiB aligned (low 12 bits look like a PCID; clear "
-                           "them)",
+                           "them, or give --cr4 with PCIDE set)",
                            native_.cr3() | 6));
   expect_error(fmt::format("--image '{}' --cr3 12g --list", img),
                "--cr3: '12g' is not a number (hex 0x... or decimal)");

@@ -33,6 +33,7 @@ class RealGuest : public ::testing::Test {
     const std::string dir = MMUVP_REAL_GUEST_DIR;
     image_ = dir + "/guest.ram";
     cr3_ = lines_of(slurp(dir + "/cr3")).at(0);
+    cr4_ = lines_of(slurp(dir + "/cr4")).at(0);
     qemu_lines_ = lines_of(slurp(dir + "/qemu-tlb.txt"));
     ASSERT_GT(qemu_lines_.size(), 1000u) << "fixture real_guest_capture left no listing in " << dir;
     for (const std::string& line : qemu_lines_) {
@@ -45,7 +46,9 @@ class RealGuest : public ::testing::Test {
     }
   }
 
-  std::string base_args() const { return "pagetable --image '" + image_ + "' --cr3 " + cr3_; }
+  std::string base_args() const {
+    return "pagetable --image '" + image_ + "' --cr3 " + cr3_ + " --cr4 " + cr4_;
+  }
 
   // Walks `vas` as supervisor accesses of type `access` and returns the JSON translations.
   nlohmann::json walk(const std::vector<std::uint64_t>& vas, const char* access) {
@@ -59,6 +62,7 @@ class RealGuest : public ::testing::Test {
   TempDir dir_;
   std::string image_;
   std::string cr3_;
+  std::string cr4_;  // as the guest had it: PAE, 4-level (the script refuses LA57)
   std::vector<std::string> qemu_lines_;
   std::vector<QemuMapping> qemu_;
 };
