@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "arch/address.h"
+#include "arch/mode.h"
 
 namespace mmuvp::arch::ept {
 
@@ -54,6 +55,31 @@ constexpr std::uint64_t leaf_frame(std::uint64_t e, unsigned level, unsigned max
 constexpr std::uint64_t make_table(std::uint64_t table_hpa) { return table_hpa | kRWX; }
 constexpr std::uint64_t make_leaf(std::uint64_t frame_hpa, unsigned level, std::uint64_t rwx = kRWX) {
   return frame_hpa | rwx | (kMemTypeWB << kMemTypeShift) | (level > 1 ? kLarge : 0);
+}
+
+// The flat EPT of mode flat-nested (SPEC §6, seed 000's enlarged paging structures): 2 levels of
+// 2 MiB nodes of 2^18 entries. The walk reads level 3 (gPA bits 47:30; a leaf there maps 1 GiB)
+// then level 1 (gPA bits 29:12; 4 KiB leaves): the entries are EPT entries of those levels, and a
+// node starts at the 4 KiB aligned address its pointer (EPTP, or a level-3 entry) names.
+namespace flat {
+constexpr unsigned kFirstLevel = 3;
+constexpr unsigned kIndexBits = 18;
+constexpr std::uint64_t kEntries = 1ull << kIndexBits;
+constexpr std::uint64_t kNodeBytes = kEntries * 8;  // 2 MiB
+constexpr unsigned next_level(unsigned level) { return level == 3 ? 1 : 0; }
+constexpr std::uint64_t index(std::uint64_t gpa, unsigned level) {
+  return (gpa >> (level == 3 ? 30 : 12)) & (kEntries - 1);
+}
+}  // namespace flat
+
+// The EPT walk's geometry in mode `m`: 4 levels of 9 index bits, or the flat EPT's levels 3 and 1.
+constexpr bool is_flat(Mode m) { return m == Mode::kFlatNested; }
+constexpr unsigned walk_first_level(Mode m) { return is_flat(m) ? flat::kFirstLevel : 4; }
+constexpr unsigned walk_next_level(Mode m, unsigned level) {
+  return is_flat(m) ? flat::next_level(level) : level - 1;
+}
+constexpr std::uint64_t walk_index(Mode m, std::uint64_t gpa, unsigned level) {
+  return is_flat(m) ? flat::index(gpa, level) : table_index(gpa, level);
 }
 
 // EPTP: 2:0 memory type, 5:3 walk length - 1, 6 A/D enable, 51:12 PML4 address.

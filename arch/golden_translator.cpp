@@ -96,7 +96,8 @@ GoldenTranslator::HostStep GoldenTranslator::translate_gpa(const TranslationCont
   // A 4-level EPT translates gPA bits 47:0 only (SDM §29.3.2): a gPA above them has no EPT entry
   // (it must not alias the low 256 TiB), so it is an EPT violation before any reference.
   if ((gpa >> kEptInputBits) != 0) {
-    set_fault(r, FaultKind::kEptViolation, stage, 4, qual_base, access.va, gpa);
+    set_fault(r, FaultKind::kEptViolation, stage, ept::walk_first_level(ctx.mode), qual_base,
+              access.va, gpa);
     return h;
   }
 
@@ -115,8 +116,9 @@ GoldenTranslator::HostStep GoldenTranslator::translate_gpa(const TranslationCont
 
   std::uint64_t table = ept::eptp::pml4(ctx.eptp, ctx.maxphyaddr);
   std::uint64_t rwx = ept::kRWX;
-  for (unsigned level = 4; level >= 1; --level) {
-    const hpa_t entry_pa = table + 8ull * table_index(gpa, level);
+  for (unsigned level = ept::walk_first_level(ctx.mode); level >= 1;
+       level = ept::walk_next_level(ctx.mode, level)) {
+    const hpa_t entry_pa = table + 8ull * ept::walk_index(ctx.mode, gpa, level);
     r.refs.push({entry_pa, RefTarget::kEptEntry, static_cast<std::uint8_t>(level),
                  static_cast<std::uint8_t>(for_level), false});
     std::uint64_t e = 0;

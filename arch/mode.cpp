@@ -6,7 +6,7 @@ namespace mmuvp::arch {
 
 namespace {
 constexpr std::array<std::string_view, kModeCount> kNames = {
-    "native", "native-ds", "nested", "dual-direct", "vmm-direct", "guest-direct"};
+    "native", "native-ds", "nested", "dual-direct", "vmm-direct", "guest-direct", "flat-nested"};
 }
 
 std::string_view to_string(Mode m) {

@@ -13,8 +13,9 @@ enum class Mode : std::uint8_t {
   kDualDirect = 3,   // guest segment and VMM segment, each falling back to paging
   kVmmDirect = 4,    // guest walk; gPA -> hPA by the VMM segment
   kGuestDirect = 5,  // gVA -> gPA by the guest segment; EPT walk
+  kFlatNested = 6,   // 2D walk over a flat EPT: 2 levels of 2 MiB nodes (arch/ept.h flat)
 };
-constexpr unsigned kModeCount = 6;
+constexpr unsigned kModeCount = 7;
 
 std::string_view to_string(Mode m);                     // "native", "native-ds", ...
 std::optional<Mode> parse_mode(std::string_view name);  // inverse of to_string

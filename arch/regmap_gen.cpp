@@ -90,6 +90,7 @@ std::string_view ident(Mode m) {
     case Mode::kDualDirect: return "DualDirect";
     case Mode::kVmmDirect: return "VmmDirect";
     case Mode::kGuestDirect: return "GuestDirect";
+    case Mode::kFlatNested: return "FlatNested";
   }
   return {};
 }

@@ -215,7 +215,8 @@ package mmu_regs_pkg;
     ModeNested      = 3'd2,  // nested
     ModeDualDirect  = 3'd3,  // dual-direct
     ModeVmmDirect   = 3'd4,  // vmm-direct
-    ModeGuestDirect = 3'd5   // guest-direct
+    ModeGuestDirect = 3'd5,  // guest-direct
+    ModeFlatNested  = 3'd6   // flat-nested
   } mode_e;
 
   // ---- FAULT_INFO.KIND: FaultKind ---------------------------------------------------------------

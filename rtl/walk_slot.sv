@@ -103,6 +103,7 @@ module walk_slot
 
   // ---- decoded context of the walk -------------------------------------------------------------
   logic        virt, is_write, is_exec, ept_ad, set_ad;
+  logic        flat;          // mode flat-nested: the EPT walk reads levels 3 then 1
   access_e     need;          // EPT permission the current gPA needs
   logic [2:0]  need_mask;     // as an r/w/x mask
   logic [31:0] qual_base;     // EPT violation exit qualification, access bits
@@ -119,7 +120,9 @@ module walk_slot
   assign stage_h  = fin_q ? StgFinal : StgGuestTable;
   assign for_level_h = fin_q ? 3'd0 : g_level_q;
   assign pf_base  = (is_write ? PfW : '0) | (req_q.user ? PfU : '0) | (is_exec ? PfI : '0);
-  assign e_addr   = e_table_q + {52'd0, table_index(cur_gpa_q[47:12], e_level_q), 3'b000};
+  assign flat     = ctx_q.cfg.mode == ModeFlatNested;
+  assign e_addr   = flat ? e_table_q + {43'd0, flat_index(cur_gpa_q[47:12], e_level_q), 3'b000}
+                         : e_table_q + {52'd0, table_index(cur_gpa_q[47:12], e_level_q), 3'b000};
 
   always_comb begin
     if (!fin_q) begin
@@ -363,7 +366,8 @@ module walk_slot
         end else begin
           if (escaped) fhits_d = fhits_q + 3'd1;
           if (cur_gpa_q[63:EptInputBits] != '0) begin
-            fault_d = mk_fault(FltEptViolation, stage_h, 3'd4, qual_base, req_q.va, cur_gpa_q);
+            fault_d = mk_fault(FltEptViolation, stage_h, flat ? 3'd3 : 3'd4, qual_base, req_q.va,
+                               cur_gpa_q);
             state_d = W_FAULT;
           end else begin
             state_d = W_NTLB;
@@ -386,7 +390,7 @@ module walk_slot
           hr_dirty      = ntlb_hit_i.dirty;
           do_resolve    = 1'b1;
         end else begin
-          e_level_d = 3'd4;
+          e_level_d = flat ? 3'd3 : 3'd4;
           e_table_d = ctx_q.cfg.eptp & frame_mask(MaxPhyAddr);
           e_rwx_d   = 3'b111;
           state_d   = W_EREQ;
@@ -541,7 +545,7 @@ module walk_slot
     if (do_econt) begin
       if (!ept_is_leaf(e, e_level_q)) begin
         e_table_d = e & frame_mask(MaxPhyAddr);
-        e_level_d = e_level_q - 3'd1;
+        e_level_d = flat ? 3'd1 : e_level_q - 3'd1;
         state_d   = W_EREQ;
       end else begin
         want          = (64'(1) << EptA) | ((need == AccWrite) ? (64'(1) << EptD) : '0);

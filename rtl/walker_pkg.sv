@@ -227,6 +227,11 @@ package walker_pkg;
     endcase
   endfunction
 
+  // The flat EPT of mode flat-nested (arch/ept.h flat): levels 3 and 1, 18 index bits each.
+  function automatic logic [17:0] flat_index(logic [47:12] a, logic [2:0] level);
+    return level == 3'd3 ? a[47:30] : a[29:12];
+  endfunction
+
   function automatic logic [63:0] page_bytes(page_size_e s);
     unique case (s)
       Size2M:  return 64'h20_0000;

@@ -148,7 +148,7 @@ module walker_regs
         RegIdOffset, RegFaultInfoOffset, RegFaultGvaOffset, RegFaultGpaOffset:
           st = StsReadOnly;
         RegModeOffset: begin
-          if (v > 64'(ModeGuestDirect)) begin
+          if (v > 64'(ModeFlatNested)) begin
             st = StsBadMode;
           end else if (mode_e'(v[2:0]) != cfg_q.mode) begin
             cfg_d.mode = mode_e'(v[2:0]);

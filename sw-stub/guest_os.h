@@ -145,8 +145,10 @@ class GuestOs {
     TableFrames(GuestPlatform& p, FrameAllocator& a) : platform(p), alloc(a) {}
     std::uint64_t read(std::uint64_t gpa) override { return platform.read64(gpa); }
     void write(std::uint64_t gpa, std::uint64_t v) override { platform.write64(gpa, v); }
-    std::uint64_t alloc_table() override { return alloc.alloc(arch::PageSize::k4K); }
-    void free_table(std::uint64_t gpa) override { alloc.free({gpa, gpa + arch::kPage4K}); }
+    std::uint64_t alloc_table(std::uint64_t) override { return alloc.alloc(arch::PageSize::k4K); }
+    void free_table(std::uint64_t gpa, std::uint64_t) override {
+      alloc.free({gpa, gpa + arch::kPage4K});
+    }
     GuestPlatform& platform;
     FrameAllocator& alloc;
   };

@@ -58,6 +58,7 @@ Scenario::Scenario(MachineBus& bus, const ScenarioConfig& config) : config_(conf
     vc.io_gap = config.io_gap;
     vc.contiguous = arch::uses_vmm_segment(config.mode);
     vc.preset_ad = config.preset_ad;
+    vc.flat_ept = config.mode == arch::Mode::kFlatNested;
     vm_ = &vmm_->create_vm(vc);
   } else {
     bare_ = std::make_unique<BareMetal>(bus, guest_memory_, config.io_gap);

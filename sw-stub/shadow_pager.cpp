@@ -46,12 +46,7 @@ ShadowPager::ShadowPager(VirtualMachine& vm, MachineBus& bus, FrameAllocator& ho
       preset_ad_(preset_ad),
       shadow_by_default_(shadow_by_default) {}
 
-ShadowPager::~ShadowPager() {
-  try {
-    for (arch::hpa_t t : mem_.tables) mem_.host.free({t, t + k4K});
-  } catch (...) {  // the allocator refusing a frame it handed out: nothing left to do
-  }
-}
+ShadowPager::~ShadowPager() { mem_.release_all(); }
 
 // ---- traps --------------------------------------------------------------------------------------
 

@@ -27,14 +27,31 @@ class TableMemory {
   virtual ~TableMemory() = default;
   virtual std::uint64_t read(std::uint64_t addr) = 0;
   virtual void write(std::uint64_t addr, std::uint64_t value) = 0;
-  virtual std::uint64_t alloc_table() = 0;          // a 4 KiB frame (the editor zeroes it)
-  virtual void free_table(std::uint64_t addr) = 0;  // an empty table no longer referenced
+  // A table of `bytes` (4 KiB, or 2 MiB for a flat EPT node), aligned to its size; the editor
+  // zeroes it.
+  virtual std::uint64_t alloc_table(std::uint64_t bytes) = 0;
+  virtual void free_table(std::uint64_t addr, std::uint64_t bytes) = 0;  // empty, unreferenced
 };
 
 // Table entries are written with all addresses below 2^52; the walker applies its own MAXPHYADDR.
 constexpr unsigned kEditorPhysBits = arch::kDefaultMaxPhyAddr;
 
-struct GuestTableFormat {
+// The radix geometry of x86-64 page tables and Intel's EPT: 4 levels of 4 KiB tables of 512
+// entries, 9 input bits per level; leaves at levels 3 (1G), 2 (2M) and 1 (4K).
+struct FourLevelGeometry {
+  static constexpr unsigned kTopLevel = 4;
+  static constexpr std::uint64_t kEntries = 512;
+  static constexpr std::uint64_t kTableBytes = arch::kPage4K;
+  static constexpr unsigned below(unsigned level) { return level - 1; }
+  static constexpr std::uint64_t index(std::uint64_t in, unsigned level) {
+    return arch::table_index(in, level);
+  }
+  // Input bits above the span of one table holding level-`level` entries.
+  static constexpr unsigned span_shift(unsigned level) { return arch::kPageShift + 9 * level; }
+  static constexpr bool has_leaf(arch::PageSize) { return true; }
+};
+
+struct GuestTableFormat : FourLevelGeometry {
   static constexpr std::string_view kName = "guest page table";
   static constexpr std::uint64_t kAccessed = arch::pte::kA;
   static constexpr std::uint64_t kAccessedDirty = arch::pte::kA | arch::pte::kD;
@@ -66,7 +83,7 @@ struct GuestTableFormat {
   }
 };
 
-struct EptTableFormat {
+struct EptTableFormat : FourLevelGeometry {
   static constexpr std::string_view kName = "EPT";
   static constexpr std::uint64_t kAccessed = arch::ept::kA;
   static constexpr std::uint64_t kAccessedDirty = arch::ept::kA | arch::ept::kD;
@@ -91,6 +108,21 @@ struct EptTableFormat {
   }
 };
 
+// The flat EPT of mode flat-nested (arch/ept.h flat): 2 levels of 2 MiB nodes of 2^18 entries,
+// level 3 (gPA bits 47:30, 1 GiB leaves) above level 1 (bits 29:12, 4 KiB leaves); no 2M leaves.
+struct FlatEptTableFormat : EptTableFormat {
+  static constexpr std::string_view kName = "flat EPT";
+  static constexpr unsigned kTopLevel = arch::ept::flat::kFirstLevel;
+  static constexpr std::uint64_t kEntries = arch::ept::flat::kEntries;
+  static constexpr std::uint64_t kTableBytes = arch::ept::flat::kNodeBytes;
+  static constexpr unsigned below(unsigned level) { return arch::ept::flat::next_level(level); }
+  static constexpr std::uint64_t index(std::uint64_t in, unsigned level) {
+    return arch::ept::flat::index(in, level);
+  }
+  static constexpr unsigned span_shift(unsigned level) { return level == 1 ? 30 : 48; }
+  static constexpr bool has_leaf(arch::PageSize s) { return s != arch::PageSize::k2M; }
+};
+
 constexpr unsigned leaf_level(arch::PageSize s) {
   return s == arch::PageSize::k1G ? 3 : s == arch::PageSize::k2M ? 2 : 1;
 }
@@ -98,7 +130,6 @@ constexpr unsigned leaf_level(arch::PageSize s) {
 template <typename Format>
 class TableEditor {
  public:
-  static constexpr unsigned kEntries = 512;
 
   // Allocates and zeroes the root table. `preset_accessed`: new intermediate entries are written
   // with A already set (for counting studies without A/D write-backs).
@@ -119,8 +150,8 @@ class TableEditor {
   };
   Slot walk(std::uint64_t in) {
     std::uint64_t table = root_;
-    for (unsigned level = 4;; --level) {
-      const std::uint64_t addr = table + 8ull * arch::table_index(in, level);
+    for (unsigned level = Format::kTopLevel;; level = Format::below(level)) {
+      const std::uint64_t addr = table + 8ull * Format::index(in, level);
       const std::uint64_t e = mem_.read(addr);
       if (!Format::present(e)) return {addr, 0, level, false};
       if (Format::is_leaf(e, level)) return {addr, e, level, true};
@@ -132,6 +163,8 @@ class TableEditor {
   // large leaf is freed; anything else present is an error (the caller unmaps first).
   std::uint64_t map(std::uint64_t in, std::uint64_t frame, arch::PageSize size,
                     std::uint64_t flags) {
+    if (!Format::has_leaf(size))
+      throw StubError(fmt::format("{}: has no {} leaves", Format::kName, arch::to_string(size)));
     const unsigned level = leaf_level(size);
     const std::uint64_t mask = arch::page_bytes(size) - 1;
     if ((in & mask) != 0 || (frame & mask) != 0)
@@ -140,9 +173,10 @@ class TableEditor {
     const std::uint64_t addr = slot_for(in, level, true);
     const std::uint64_t old = mem_.read(addr);
     if (Format::present(old)) {
-      if (Format::is_leaf(old, level) || !table_is_empty(Format::next_table(old), level - 1))
+      if (Format::is_leaf(old, level) ||
+          !table_is_empty(Format::next_table(old), Format::below(level)))
         throw StubError(fmt::format("{}: {:#x} is already mapped", Format::kName, in));
-      release_table(Format::next_table(old), level - 1);
+      release_table(Format::next_table(old), Format::below(level));
     }
     const std::uint64_t e = Format::leaf_entry(frame, level, flags);
     mem_.write(addr, e);
@@ -167,19 +201,19 @@ class TableEditor {
     return e;
   }
 
-  // Replaces the large leaf of `size` holding `in` by a table of 512 leaves of the next smaller
-  // size with the same flags (A/D included), then points the old slot at that table. Returns the
-  // large entry as it was in memory.
+  // Replaces the large leaf of `size` holding `in` by a table of leaves of the next level's size
+  // (512, or 2^18 in a flat EPT) with the same flags (A/D included), then points the old slot at
+  // that table. Returns the large entry as it was in memory.
   std::uint64_t split(std::uint64_t in, arch::PageSize size) {
     if (size == arch::PageSize::k4K)
       throw StubError(fmt::format("{}: a 4K leaf cannot be split", Format::kName));
     const Slot s = leaf_slot(in, size, "split");
-    const unsigned child_level = s.level - 1;
+    const unsigned child_level = Format::below(s.level);
     const std::uint64_t child_bytes = arch::page_bytes(arch::pte::leaf_size(child_level));
     const std::uint64_t frame = Format::leaf_frame(s.entry, s.level);
     const std::uint64_t flags = Format::leaf_flags4k(s.entry, s.level);
     const std::uint64_t table = new_table();
-    for (unsigned i = 0; i < kEntries; ++i)
+    for (std::uint64_t i = 0; i < Format::kEntries; ++i)
       mem_.write(table + 8ull * i, Format::leaf_entry(frame + i * child_bytes, child_level, flags));
     mem_.write(s.addr, Format::table_entry(table, (s.entry & Format::kAccessed) != 0));
     cache_.fill({});
@@ -193,26 +227,26 @@ class TableEditor {
   };
 
   std::uint64_t new_table() {
-    const std::uint64_t t = mem_.alloc_table();
-    for (unsigned i = 0; i < kEntries; ++i) mem_.write(t + 8ull * i, 0);
+    const std::uint64_t t = mem_.alloc_table(Format::kTableBytes);
+    for (std::uint64_t i = 0; i < Format::kEntries; ++i) mem_.write(t + 8ull * i, 0);
     ++tables_;
     return t;
   }
   // Frees an empty table of level-`level` entries and the (empty) tables below it.
   void release_table(std::uint64_t t, unsigned level) {
-    for (unsigned i = 0; i < kEntries && level > 1; ++i) {
+    for (std::uint64_t i = 0; i < Format::kEntries && level > 1; ++i) {
       const std::uint64_t e = mem_.read(t + 8ull * i);
-      if (Format::present(e)) release_table(Format::next_table(e), level - 1);
+      if (Format::present(e)) release_table(Format::next_table(e), Format::below(level));
     }
-    mem_.free_table(t);
+    mem_.free_table(t, Format::kTableBytes);
     --tables_;
     cache_.fill({});
   }
   bool table_is_empty(std::uint64_t table, unsigned level) {
-    for (unsigned i = 0; i < kEntries; ++i) {
+    for (std::uint64_t i = 0; i < Format::kEntries; ++i) {
       const std::uint64_t e = mem_.read(table + 8ull * i);
       if (!Format::present(e)) continue;
-      if (Format::is_leaf(e, level) || !table_is_empty(Format::next_table(e), level - 1))
+      if (Format::is_leaf(e, level) || !table_is_empty(Format::next_table(e), Format::below(level)))
         return false;
     }
     return true;
@@ -221,9 +255,9 @@ class TableEditor {
   // Address of the level-`level` entry for `in`, creating missing tables when `create`.
   std::uint64_t slot_for(std::uint64_t in, unsigned level, bool create) {
     std::uint64_t table = root_;
-    unsigned l = 4;
+    unsigned l = Format::kTopLevel;
     // Start from the deepest cached table on the way (tables are never moved, only freed).
-    for (unsigned c = level; c < 4; ++c) {
+    for (unsigned c = level; c < Format::kTopLevel; ++c) {
       const CacheLine& line = cache_[c];
       if (line.prefix == prefix(in, c)) {
         table = line.table;
@@ -231,8 +265,8 @@ class TableEditor {
         break;
       }
     }
-    for (; l > level; --l) {
-      const std::uint64_t addr = table + 8ull * arch::table_index(in, l);
+    for (; l > level; l = Format::below(l)) {
+      const std::uint64_t addr = table + 8ull * Format::index(in, l);
       std::uint64_t e = mem_.read(addr);
       if (!Format::present(e)) {
         if (!create) return 0;
@@ -244,9 +278,9 @@ class TableEditor {
                                     arch::to_string(arch::pte::leaf_size(l))));
       }
       table = Format::next_table(e);
-      cache_[l - 1] = {prefix(in, l - 1), table};
+      cache_[Format::below(l)] = {prefix(in, Format::below(l)), table};
     }
-    return table + 8ull * arch::table_index(in, level);
+    return table + 8ull * Format::index(in, level);
   }
 
   Slot leaf_slot(std::uint64_t in, arch::PageSize size, const char* what) {
@@ -259,7 +293,7 @@ class TableEditor {
 
   // Input bits above the span of one level-`level` table (the table holding level-`level` entries).
   static std::uint64_t prefix(std::uint64_t in, unsigned level) {
-    return in >> (arch::kPageShift + 9 * level);
+    return in >> Format::span_shift(level);
   }
 
   TableMemory& mem_;

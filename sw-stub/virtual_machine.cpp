@@ -38,7 +38,7 @@ VirtualMachine::VirtualMachine(MachineBus& bus, FrameAllocator& host, const VmCo
     throw StubError(fmt::format("VM {}: contiguous backing is built at creation; it needs prefault",
                                 config.vmid));
   try {
-    ept_ = std::make_unique<TableEditor<EptTableFormat>>(ept_mem_, config.preset_ad);
+    ept_ = EptEditor::make(ept_mem_, config.preset_ad, config.flat_ept);
     if (config.shadow_paging && config.dynamic_paging)
       throw StubError(fmt::format("VM {}: shadow paging and dynamic paging exclude each other",
                                   config.vmid));
@@ -72,14 +72,13 @@ void VirtualMachine::release_all() noexcept {
     for (const HostBlock& b : blocks) owned.remove(b.host());
     for (const Range& r : owned.ranges()) host_.free(r);
     for (const HostBlock& b : blocks) host_.free(b.host());
-    for (std::uint64_t t : std::set<std::uint64_t>(ept_mem_.tables)) host_.free({t, t + k4K});
   } catch (...) {
     // Freeing can only fail on inconsistent bookkeeping; a destructor must not throw.
   }
   record_ = MappingRecord();
   blocks_.clear();
   compaction_.reset();
-  ept_mem_.tables.clear();
+  ept_mem_.release_all();
 }
 
 std::uint64_t VirtualMachine::eptp() const {
@@ -191,7 +190,8 @@ void VirtualMachine::back_range(Range r) {
     bool backed = false;
     for (PageSize s : kSizesDown) {
       const std::uint64_t bytes = arch::page_bytes(s);
-      if (s > config_.host_pages || !aligned(a, bytes) || a + bytes > r.hi) continue;
+      if (s > config_.host_pages || !ept_->has_leaf(s) || !aligned(a, bytes) || a + bytes > r.hi)
+        continue;
       if (try_back(a, s)) {
         a += bytes;
         backed = true;
@@ -206,7 +206,7 @@ bool VirtualMachine::handle_ept_violation(arch::gpa_t gpa) {
   const arch::gpa_t page = gpa & ~(k4K - 1);
   if (!ram_.contains(page) || record_.find(page)) return false;
   for (PageSize s : kSizesDown) {
-    if (s > config_.host_pages) continue;
+    if (s > config_.host_pages || !ept_->has_leaf(s)) continue;
     if (try_back(page & ~(arch::page_bytes(s) - 1), s)) {
       ++stats_.ept_violations;
       return true;
@@ -223,10 +223,11 @@ void VirtualMachine::split_leaf(const Leaf& leaf) {
   if (EptTableFormat::leaf_frame(old, level) != leaf.out)
     throw StubError(fmt::format("VM {}: EPT leaf of gPA {:#x} disagrees with the VMM's record",
                                 config_.vmid, leaf.in));
-  const PageSize child = arch::ept::leaf_size(level - 1);
+  const unsigned child_level = ept_->below(level);
+  const PageSize child = arch::ept::leaf_size(child_level);
   const std::uint64_t child_bytes = arch::page_bytes(child);
   const std::uint64_t child_flags =
-      EptTableFormat::leaf_entry(0, level - 1, EptTableFormat::leaf_flags4k(old, level));
+      EptTableFormat::leaf_entry(0, child_level, EptTableFormat::leaf_flags4k(old, level));
   record_.remove({leaf.in, leaf.in + leaf.bytes()});
   for (std::uint64_t off = 0; off < leaf.bytes(); off += child_bytes)
     record_.add({leaf.in + off, leaf.out + off, child, child_flags});
@@ -362,7 +363,7 @@ void VirtualMachine::clear_vmm_segment() {
 
 bool VirtualMachine::retire_host_frame(arch::hpa_t hpa) {
   hpa &= ~(k4K - 1);
-  if (ept_mem_.tables.count(hpa) != 0)
+  if (ept_mem_.holds(hpa))
     throw StubError(
         fmt::format("VM {}: host frame {:#x} holds an EPT table; table frames cannot "
                     "be retired",

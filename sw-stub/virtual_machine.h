@@ -21,6 +21,7 @@
 #include "arch/address.h"
 #include "arch/segment.h"
 #include "sw-stub/frame_allocator.h"
+#include "sw-stub/ept_editor.h"
 #include "sw-stub/guest_platform.h"
 #include "sw-stub/host_table_memory.h"
 #include "sw-stub/machine_bus.h"
@@ -46,6 +47,9 @@ struct VmConfig {
   // Dynamic switching (sw-stub/paging_policy.h): processes start on nested paging and the VMM
   // moves each between nested and shadow paging (ShadowPager::set_shadowed).
   bool dynamic_paging = false;
+  // A flat EPT (mode flat-nested, arch/ept.h flat): 2 levels of 2 MiB nodes, 4K and 1G leaves
+  // (host_pages 2M backs with 4K leaves).
+  bool flat_ept = false;
 };
 
 // A gPA range backed by one contiguous run of host frames starting at `hpa`.
@@ -181,7 +185,7 @@ class VirtualMachine final : public GuestPlatform {
   VmConfig config_;
   VmStats stats_;
   HostTableMemory ept_mem_;
-  std::unique_ptr<TableEditor<EptTableFormat>> ept_;
+  std::unique_ptr<EptEditor> ept_;
   MappingRecord record_;
   RangeSet ram_;
   std::vector<HostBlock> blocks_;

@@ -112,6 +112,8 @@ void run_demo(std::uint64_t footprint, std::uint64_t accesses, std::uint64_t see
   cases.push_back({Mode::kVmmDirect, PagePolicy::k4K, PageSize::k4K, 0});
   cases.push_back({Mode::kVmmDirect, PagePolicy::k4K, PageSize::k4K, 16});
   cases.push_back({Mode::kGuestDirect, PagePolicy::k4K, PageSize::k4K, 0});
+  for (PageSize h : {PageSize::k4K, PageSize::k1G})  // a flat EPT has 4K and 1G leaves
+    cases.push_back({Mode::kFlatNested, PagePolicy::k4K, h, 0});
 
   fmt::print("mmuvp demo: golden translation model, stub-built address spaces, no TLBs or caches\n");
   fmt::print("footprint {} MiB per address space, {} random 8-byte accesses per row (25% writes), "

@@ -226,8 +226,9 @@ void register_run(CLI::App& app) {
   f->config_file = cmd->add_option("--config", o->config_file,
                                    "JSON file of RunConfig fields (flags override it)");
   f->mode = cmd->add_option("--mode", o->mode,
-                            "native|native-ds|nested|dual-direct|vmm-direct|guest-direct|shadow|"
-                            "dynamic (shadow: the nested VM on VMM-built shadow tables; dynamic: "
+                            "native|native-ds|nested|dual-direct|vmm-direct|guest-direct|"
+                            "flat-nested|shadow|dynamic (flat-nested: nested over a flat EPT of "
+                            "2 MiB nodes; shadow: the nested VM on VMM-built shadow tables; dynamic: "
                             "the VMM switching each process between the two; default native)");
   f->workload = cmd->add_option("--workload", o->workload,
                                 "Generator: gups|graph|kv|cg|stream (default gups)");

@@ -179,7 +179,7 @@ std::vector<std::pair<std::uint32_t, std::uint64_t>> register_probes(
       {regs::kFaultInfo, ~r},
       {regs::kFaultGva, r2},
       {regs::kFaultGpa, ~r2},
-      {regs::kMode, static_cast<std::uint64_t>(arch::Mode::kGuestDirect) + 1 + r % 64},
+      {regs::kMode, arch::kModeCount + r % 64},
       {regs::kMode, r | (1ull << 63)},
       {regs::kCr3, (c.cr3 & ~page) | misaligned},
       {regs::kCr3, phys_limit | (r & ~page)},

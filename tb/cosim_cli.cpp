@@ -22,7 +22,7 @@ constexpr std::uint64_t kMaxExtraLatency = 1000;
 
 void add_cosim_options(CLI::App& cmd, CosimOptions& o) {
   cmd.add_option("--mode", o.mode, "native|native-ds|nested|dual-direct|vmm-direct|"
-                                   "guest-direct|all")
+                                   "guest-direct|flat-nested|all")
       ->capture_default_str();
   cmd.add_option("--translations", o.translations, "Translations per mode")
       ->capture_default_str();
@@ -37,8 +37,7 @@ void add_cosim_options(CLI::App& cmd, CosimOptions& o) {
 CosimConfig cosim_config(const CosimOptions& o) {
   CosimConfig c;
   if (o.mode == "all") {
-    c.modes = {arch::Mode::kNative,     arch::Mode::kNativeDs,  arch::Mode::kNested,
-               arch::Mode::kDualDirect, arch::Mode::kVmmDirect, arch::Mode::kGuestDirect};
+    for (unsigned m = 0; m < arch::kModeCount; ++m) c.modes.push_back(static_cast<arch::Mode>(m));
   } else if (const auto m = arch::parse_mode(o.mode)) {
     c.modes = {*m};
   } else {

@@ -194,6 +194,7 @@ inline bool set_run_mode(RunConfig& c, std::string_view name) {
   return true;
 }
 constexpr const char* kRunModeNames =
-    "native, native-ds, nested, dual-direct, vmm-direct, guest-direct, shadow, dynamic";
+    "native, native-ds, nested, dual-direct, vmm-direct, guest-direct, flat-nested, shadow, "
+    "dynamic";
 
 }  // namespace mmuvp::tb

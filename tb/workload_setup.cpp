@@ -192,6 +192,7 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
     // contiguous block backed up front).
     vc.prefault = !(config.demand_paging && !arch::uses_vmm_segment(mode));
     vc.preset_ad = config.preset_ad || !config.ad_updates;
+    vc.flat_ept = mode == arch::Mode::kFlatNested;
     vc.shadow_paging = config.shadow_paging;
     vc.dynamic_paging = config.dynamic_paging;
     vm_ = &vmm_->create_vm(vc);

@@ -459,7 +459,7 @@ void CycleWalker::hseg(Slot& s) {
   }
   if ((s.gpa >> kEptInputBits) != 0) {
     fault(s, FaultKind::kEptViolation, final_access ? FaultStage::kFinal : FaultStage::kGuestTable,
-          4, s.qual_base, s.req.access.va, s.gpa);
+          arch::ept::walk_first_level(s.req.ctx.mode), s.qual_base, s.req.access.va, s.gpa);
     return;
   }
   s.state = WState::W_NTLB;
@@ -490,11 +490,12 @@ void CycleWalker::ntlb_lookup(Slot& s) {
     return;
   }
   s.resp.caches.nested.push_back(l);
-  s.ept_level = 4;
+  s.ept_level = arch::ept::walk_first_level(ctx.mode);
   s.ept_table = arch::ept::eptp::pml4(ctx.eptp, ctx.maxphyaddr);
   s.rwx = arch::ept::kRWX;
-  request(s, WState::W_EREQ, RefTarget::kEptEntry, 4,
-          s.ept_table + 8ull * arch::table_index(s.gpa, 4), MemOp::kRead, 0);
+  request(s, WState::W_EREQ, RefTarget::kEptEntry, s.ept_level,
+          s.ept_table + 8ull * arch::ept::walk_index(ctx.mode, s.gpa, s.ept_level), MemOp::kRead,
+          0);
 }
 
 void CycleWalker::echk(Slot& s) {
@@ -540,10 +541,11 @@ void CycleWalker::echk(Slot& s) {
 }
 
 void CycleWalker::ept_next_level(Slot& s) {
+  const arch::Mode mode = s.req.ctx.mode;
   s.ept_table = arch::ept::next_table(s.eentry, s.req.ctx.maxphyaddr);
-  --s.ept_level;
+  s.ept_level = arch::ept::walk_next_level(mode, s.ept_level);
   request(s, WState::W_EREQ, RefTarget::kEptEntry, s.ept_level,
-          s.ept_table + 8ull * arch::table_index(s.gpa, s.ept_level), MemOp::kRead, 0);
+          s.ept_table + 8ull * arch::ept::walk_index(mode, s.gpa, s.ept_level), MemOp::kRead, 0);
 }
 
 void CycleWalker::ept_leaf_done(Slot& s) {

@@ -78,6 +78,7 @@ const std::vector<EvalConfig>& extra_configs() {
   static const std::vector<EvalConfig> kExtras{
       {"shadow-4k", "SPT", Mode::kNested, PagePolicy::k4K, PageSize::k4K, true, false},
       {"dynamic-4k", "DYN", Mode::kNested, PagePolicy::k4K, PageSize::k4K, false, true},
+      {"flat-nested-4k", "FN", Mode::kFlatNested, PagePolicy::k4K, PageSize::k4K},
   };
   return kExtras;
 }

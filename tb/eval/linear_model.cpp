@@ -75,6 +75,7 @@ SegmentFractions segment_fractions(const RunStats& run, double native_misses) {
       break;
     case Mode::kNative:
     case Mode::kNested:
+    case Mode::kFlatNested:
       break;
   }
   return f;
@@ -85,6 +86,10 @@ ModelResult predict(const RunStats& run, const ModelBaseline& b) {
   const RunConfig& c = run.config;
   m.f = segment_fractions(run, b.m_n.value_or(0.0));
   m.measured_overhead = ratio(run.total.walk_cycles, run.total.total_cycles);
+  if (c.mode == Mode::kFlatNested) {
+    m.missing = "Table IV models the 4-level EPT only (not the flat EPT)";
+    return m;
+  }
   if (c.shadow_paging || c.dynamic_paging) {
     m.missing = "Table IV models hardware paging only (not shadow paging)";
     return m;
@@ -119,6 +124,8 @@ ModelResult predict(const RunStats& run, const ModelBaseline& b) {
     case Mode::kNested:
       per_miss = *b.c_v;
       break;
+    case Mode::kFlatNested:  // declined above
+      return m;
     case Mode::kNativeDs:
       per_miss = cn * (1 - f.ds);
       break;

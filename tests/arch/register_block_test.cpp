@@ -194,7 +194,7 @@ TEST_F(RegisterBlockTest, ModeAcceptsEveryEncodedMode) {
   const std::uint64_t bad_modes[] = {kModeCount, 0xff, 1ull << 32, (1ull << 63) | 1};
   for (std::uint64_t bad : bad_modes) {
     EXPECT_EQ(blk.write(regs::kMode, bad), RegStatus::kBadMode) << bad;
-    EXPECT_EQ(blk.context().mode, Mode::kGuestDirect);
+    EXPECT_EQ(blk.context().mode, static_cast<Mode>(kModeCount - 1));
   }
 }
 
@@ -654,7 +654,7 @@ TEST_F(RegisterBlockTest, RefusedWritesChangeNothing) {
     RegStatus expected;
   };
   const Bad bad[] = {
-      {regs::kMode, 6, RegStatus::kBadMode},
+      {regs::kMode, kModeCount, RegStatus::kBadMode},
       {regs::kCr3, 0x3008, RegStatus::kBadCr3},
       {regs::kPcid, 0x1000, RegStatus::kBadValue},
       {regs::kEptp, 0x9000, RegStatus::kBadEptp},

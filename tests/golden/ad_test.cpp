@@ -299,6 +299,7 @@ TEST_F(NestedAd, WithEptAdAReadOnlyGuestTableFaultsOnItsAccess) {
 TEST(AdOff, NoWritesAndMemoryUnchangedInEveryMode) {
   for (unsigned m = 0; m < arch::kModeCount; ++m) {
     const Mode mode = static_cast<Mode>(m);
+    if (mode == Mode::kFlatNested) continue;  // the fixture builds 4-level EPTs: flat_ept_test.cpp
     SCOPED_TRACE(std::string(arch::to_string(mode)));
     FixtureOptions o;
     o.virtualized = arch::is_virtualized(mode);

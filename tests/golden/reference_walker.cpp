@@ -160,7 +160,8 @@ ReferenceOutcome ReferenceWalker::translate(const arch::TranslationContext& ctx,
   }
   const Mode m = ctx.mode;
   w.virt = m == Mode::kNested || m == Mode::kDualDirect || m == Mode::kVmmDirect ||
-           m == Mode::kGuestDirect;
+           m == Mode::kGuestDirect ||
+           m == Mode::kFlatNested;
   const bool guest_segment_mode =
       m == Mode::kNativeDs || m == Mode::kDualDirect || m == Mode::kGuestDirect;
 
@@ -284,11 +285,13 @@ bool ReferenceWalker::host(Walk& w, std::uint64_t gpa, unsigned for_level, Host&
            : w.access.type == AccessType::kExecute ? arch::eptq::kFetch
                                                    : arch::eptq::kRead;
     }
-    w.fail(FaultKind::kEptViolation, fin ? FaultStage::kFinal : FaultStage::kGuestTable, 4, q, gpa);
+    w.fail(FaultKind::kEptViolation, fin ? FaultStage::kFinal : FaultStage::kGuestTable,
+           ctx.mode == Mode::kFlatNested ? 3 : 4, q, gpa);
     return false;
   }
-  return ept_level(w, 4, ctx.eptp & address_bits(ctx.maxphyaddr), gpa, for_level,
-                   kEptR | kEptW | kEptX, out);
+  // A flat EPT (flat-nested) starts at its level 3: one 2 MiB node indexed by gPA bits 47:30.
+  return ept_level(w, ctx.mode == Mode::kFlatNested ? 3 : 4, ctx.eptp & address_bits(ctx.maxphyaddr),
+                   gpa, for_level, kEptR | kEptW | kEptX, out);
 }
 
 bool ReferenceWalker::ept_level(Walk& w, unsigned level, std::uint64_t table, std::uint64_t gpa,
@@ -314,7 +317,11 @@ bool ReferenceWalker::ept_level(Walk& w, unsigned level, std::uint64_t table, st
     q |= arch::eptq::kRead;
   }
 
-  const std::uint64_t pa = table + 8ull * slot(gpa, level);
+  // Flat EPT nodes have 2^18 entries: gPA bits 47:30 at level 3, 29:12 at level 1.
+  const bool flat = ctx.mode == Mode::kFlatNested;
+  const std::uint64_t index =
+      flat ? (gpa >> (level == 3 ? 30 : 12)) & ((1ull << 18) - 1) : slot(gpa, level);
+  const std::uint64_t pa = table + 8ull * index;
   w.ref(pa, arch::RefTarget::kEptEntry, level, for_level, false);
   std::uint64_t e = 0;
   if (!load(w, pa, e, false, 0)) {
@@ -336,7 +343,8 @@ bool ReferenceWalker::ept_level(Walk& w, unsigned level, std::uint64_t table, st
       store(w, pa, e | kEptAccessed);
       w.ref(pa, arch::RefTarget::kEptEntry, level, for_level, true);
     }
-    return ept_level(w, level - 1, e & address_bits(ctx.maxphyaddr), gpa, for_level, rwx, out);
+    return ept_level(w, flat ? 1 : level - 1, e & address_bits(ctx.maxphyaddr), gpa, for_level,
+                     rwx, out);
   }
   if ((rwx & need) != need) {
     w.fail(FaultKind::kEptViolation, stage, level,

@@ -223,11 +223,14 @@ void StubSpace::build_virtualized() {
     vc[i].ept_ad = (variant_ + i) % 2 == 0;
     vc[i].preset_ad = (variant_ + i) % 3 == 2;
     vc[i].io_gap = io_gap_;
+    vc[i].flat_ept = mode_ == Mode::kFlatNested;  // 4K and 1G leaves (2M backs with 4K)
   }
   vc[0].prefault = true;
   vc[0].contiguous = vmm_seg;
   // Backing 4 KiB leaves up front costs per leaf: keep that VM small (no 1 GiB guest pages).
-  vc[0].memory_bytes = vc[0].host_pages == PageSize::k4K ? kSmallGuestRam : kBigGuestRam;
+  const bool leaves_4k = vc[0].host_pages == PageSize::k4K ||
+                        (vc[0].flat_ept && vc[0].host_pages == PageSize::k2M);
+  vc[0].memory_bytes = leaves_4k ? kSmallGuestRam : kBigGuestRam;
   vc[1].prefault = false;
   vc[1].memory_bytes = kBigGuestRam;
 

@@ -127,7 +127,7 @@ TEST_F(DemoCli, EveryModeCostsWhatItsPageSizesDictate) {
     EXPECT_EQ(by_mode.count(std::string(arch::to_string(static_cast<arch::Mode>(m)))), 1u)
         << "no row for mode " << arch::to_string(static_cast<arch::Mode>(m));
   }
-  EXPECT_EQ(rows.size(), 17u);
+  EXPECT_EQ(rows.size(), 19u);
 
   // Native: one entry per level, every guest page size once, no EPT.
   std::set<std::string> native_sizes;
@@ -162,6 +162,15 @@ TEST_F(DemoCli, EveryModeCostsWhatItsPageSizesDictate) {
   };
   EXPECT_EQ(nested_cost("4K", "4K"), "24.00");
   EXPECT_EQ(nested_cost("1G", "1G"), "8.00");
+
+  // Flat-nested: the flat EPT reads 2 entries per gPA (levels 3 and 1), 1 for a 1G leaf:
+  // (4+1)(2+1)-1 = 14 and (4+1)(1+1)-1 = 9.
+  ASSERT_EQ(by_mode["flat-nested"].size(), 2u);
+  for (const Row& row : by_mode["flat-nested"]) {
+    EXPECT_EQ(row.guest, "4K");
+    expect_reads(row, row.host == "4K" ? 14 : 9);
+    EXPECT_EQ(row.gseg + row.vseg + row.filter, 0u);
+  }
 
   // native-ds: the guest segment replaces the walk by one addition.
   ASSERT_EQ(by_mode["native-ds"].size(), 1u);

@@ -89,7 +89,8 @@ INSTANTIATE_TEST_SUITE_P(EveryMode, CosimRun,
                          ::testing::Values(ModeRun{"native", "16m"}, ModeRun{"native-ds", "8g"},
                                            ModeRun{"nested", "16m"}, ModeRun{"dual-direct", "8g"},
                                            ModeRun{"vmm-direct", "16m"},
-                                           ModeRun{"guest-direct", "16m"}),
+                                           ModeRun{"guest-direct", "16m"},
+                                           ModeRun{"flat-nested", "16m"}),
                          [](const ::testing::TestParamInfo<ModeRun>& info) {
                            std::string s(info.param.mode);
                            for (char& c : s)

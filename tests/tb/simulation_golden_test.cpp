@@ -91,7 +91,7 @@ TEST(GoldenCostMatrix, StreamInsideTheSegmentsCostsExactlyTableOne) {
   };
   for (const Row& row : {Row{Mode::kNative, 4}, Row{Mode::kNested, 24}, Row{Mode::kVmmDirect, 4},
                          Row{Mode::kGuestDirect, 4}, Row{Mode::kDualDirect, 0},
-                         Row{Mode::kNativeDs, 0}}) {
+                         Row{Mode::kNativeDs, 0}, Row{Mode::kFlatNested, 14}}) {
     SCOPED_TRACE(std::string(arch::to_string(row.mode)));
     const RunConfig c = small_run(row.mode, "stream", WalkerKind::kGolden, 30'000);
     const test::StreamPages pages = test::stream_pages(c);

@@ -99,7 +99,8 @@ INSTANTIATE_TEST_SUITE_P(
     Modes, PlatformCostMatrix,
     ::testing::Values(CostRow{Mode::kNative, 4}, CostRow{Mode::kNested, 24},
                       CostRow{Mode::kVmmDirect, 4}, CostRow{Mode::kGuestDirect, 4},
-                      CostRow{Mode::kDualDirect, 0}, CostRow{Mode::kNativeDs, 0}),
+                      CostRow{Mode::kDualDirect, 0}, CostRow{Mode::kNativeDs, 0},
+                      CostRow{Mode::kFlatNested, 14}),
     [](const auto& info) {
       std::string n(arch::to_string(info.param.mode));
       for (char& ch : n) ch = ch == '-' ? '_' : ch;

@@ -335,7 +335,9 @@ arch::Access pick(const Space& sp, std::mt19937_64& rng) {
 }
 
 constexpr Mode kModes[] = {Mode::kNative,     Mode::kNativeDs,  Mode::kNested,
-                           Mode::kDualDirect, Mode::kVmmDirect, Mode::kGuestDirect};
+                           Mode::kDualDirect, Mode::kVmmDirect, Mode::kGuestDirect,
+                           Mode::kFlatNested};
+static_assert(std::size(kModes) == arch::kModeCount);
 constexpr stub::PagePolicy kGuestPages[] = {stub::PagePolicy::k4K, stub::PagePolicy::k2M,
                                             stub::PagePolicy::k1G};
 constexpr PageSize kHostPages[] = {PageSize::k4K, PageSize::k2M, PageSize::k1G};

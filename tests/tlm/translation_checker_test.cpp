@@ -52,8 +52,10 @@ WalkResponse model_walk(arch::PhysMem& mem, WalkCacheSet& caches, const WalkRequ
   return resp;
 }
 
-constexpr Mode kModes[] = {Mode::kNative,     Mode::kNativeDs,    Mode::kNested,
-                           Mode::kDualDirect, Mode::kVmmDirect, Mode::kGuestDirect};
+constexpr Mode kModes[] = {Mode::kNative,     Mode::kNativeDs,  Mode::kNested,
+                           Mode::kDualDirect, Mode::kVmmDirect, Mode::kGuestDirect,
+                           Mode::kFlatNested};
+static_assert(std::size(kModes) == arch::kModeCount);
 
 class CheckerModes : public ::testing::TestWithParam<Mode> {};
 
