@@ -84,6 +84,61 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string("Host") + std::string(arch::to_string(info.param.host_pages));
     });
 
+// A flat EPT (mode flat-nested): 2 MiB nodes, 4K and 1G leaves only (2M host pages back with 4K
+// leaves), every recorded gPA translated by the flat walk in 2 references (1 for a 1G leaf), and a
+// 1G leaf split into 2^18 4K leaves when one of its frames is retired.
+TEST(Vmm, FlatEptBacksWithFourKAndOneGLeavesAndSplitsOneGIntoFourK) {
+  tb::DirectMachine m;
+  Vmm vmm(m.bus, {0, 16 * kPage1G});
+  VmConfig vc;
+  vc.memory_bytes = kPage1G + 4 * kPage2M;
+  vc.host_pages = PageSize::k1G;
+  vc.flat_ept = true;
+  VirtualMachine& vm = vmm.create_vm(vc);
+  std::uint64_t n1g = 0, n4k = 0;
+  vm.ept_mappings().for_each_leaf([&](const Leaf& l) {
+    ASSERT_NE(l.size, PageSize::k2M);
+    (l.size == PageSize::k1G ? n1g : n4k)++;
+  });
+  EXPECT_EQ(n1g, 1u);
+  EXPECT_EQ(n4k, 4 * kPage2M / kPage4K);
+  EXPECT_EQ(vm.ept_root() % kPage2M, 0u);  // a node
+
+  // A guest process mapping gPAs in the 1G leaf and in the 4K-backed range, run flat-nested.
+  vmm.load(0, vm);
+  GuestOs guest(vm);
+  Process& p = guest.create_process(1);
+  guest.map(p, 1ull << 40, 8 * kMiB, PagePolicy::k4K);
+  guest.context_switch(0, p);
+  guest.set_mode(0, arch::Mode::kFlatNested);
+  arch::GoldenTranslator g(m.memory);
+  const auto expect_flat_walks = [&] {
+    std::uint64_t in_1g = 0, in_4k = 0;
+    p.mappings().for_each_leaf([&](const Leaf& l) {
+      const arch::TranslationResult r = probe(g, m.context(0), l.in + 0x18);
+      ASSERT_TRUE(r.ok()) << arch::describe(r.fault);
+      ASSERT_EQ(r.hpa, vm.gpa_to_hpa(l.out) + 0x18);
+      const bool big = vm.ept_mappings().find(l.out)->size == PageSize::k1G;
+      (big ? in_1g : in_4k)++;
+      // Each of the 4 guest entries and the data gPA: 2 flat-EPT reads, 1 for a 1G leaf (the
+      // guest's tables may sit in either range).
+      EXPECT_GE(r.read_refs(), big ? 9u : 4u + 2);
+      EXPECT_LE(r.read_refs(), 14u);
+    });
+    EXPECT_GT(in_1g + in_4k, 1000u);
+  };
+  expect_flat_walks();
+
+  // Retire a frame inside the 1G leaf: the VMM splits it into 2^18 4K leaves and moves one.
+  const Leaf big = *vm.ept_mappings().find(0);
+  ASSERT_EQ(big.size, PageSize::k1G);
+  vmm.mark_bad_frame(big.out + 5 * kPage4K);
+  EXPECT_EQ(vm.ept_mappings().find(0)->size, PageSize::k4K);
+  EXPECT_EQ(vm.ept_mappings().leaf_count(), (kPage1G + 4 * kPage2M) / kPage4K);
+  EXPECT_NE(vm.gpa_to_hpa(5 * kPage4K), big.out + 5 * kPage4K);
+  expect_flat_walks();
+}
+
 TEST(Vmm, IoGapIsNeverBacked) {
   tb::DirectMachine m;
   Vmm vmm(m.bus, {0, 16 * kPage1G});
