@@ -309,7 +309,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--configs", f->configs,
                   "all, or a comma list of native-4k,native-2m,native-1g,nested-4k,nested-2m,"
                   "nested-1g,nested-thp,native-ds,dual-direct,vmm-direct,guest-direct and the "
-                  "extras (not in all) shadow-4k,dynamic-4k")
+                  "extras (not in all) shadow-4k,dynamic-4k,flat-nested-4k")
       ->capture_default_str();
   cmd->add_option("--accesses", f->accesses, "Accesses per run")->capture_default_str();
   cmd->add_option("--footprint", f->footprint, "Heap footprint per run (4g, 512m, 1GiB, bytes)")

@@ -34,8 +34,8 @@ std::string run_mode_name(const EvalConfig& c);
 // direct and guest direct (4K guest and host pages, as the paper's direct-mode bars).
 const std::vector<EvalConfig>& standard_configs();
 // Configurations beyond the paper's, chosen by name only (not in "all"): the nested 4K+4K VM on
-// shadow page tables ("shadow-4k", SPT) and with dynamic switching ("dynamic-4k", DYN). The paper's
-// linear model does not cover them.
+// shadow page tables ("shadow-4k", SPT), with dynamic switching ("dynamic-4k", DYN), and over a
+// flat EPT ("flat-nested-4k", FN). The paper's linear model does not cover them.
 const std::vector<EvalConfig>& extra_configs();
 
 // "all" (the standard configurations), or a comma-separated list of configuration names, standard

@@ -179,14 +179,14 @@ std::string results_csv(const std::vector<RunOutcome>& outcomes) {
 
 std::string results_table(const std::vector<RunOutcome>& outcomes) {
   constexpr const char* kRow =
-      "{:<10} {:<13} {:>10} {:>10} {:>10} {:>9} {:>9} {:>10} {:>9} {:>9} {:>9} {:>8} {:>7}\n";
+      "{:<10} {:<14} {:>10} {:>10} {:>10} {:>9} {:>9} {:>10} {:>9} {:>9} {:>9} {:>8} {:>7}\n";
   std::string s = fmt::format(kRow, "workload", "config", "accesses", "L2 misses", "walks",
                               "refs/walk", "cyc/walk", "seg hits", "filt hits", "overhead",
                               "walk ovh", "model", "error");
   s += fmt::format(kRow, "", "", "", "", "", "", "", "", "", "%", "%", "%", "pp");
   for (const RunOutcome& o : outcomes) {
     if (!o.ok) {
-      s += fmt::format("{:<10} {:<13}  FAILED: {}\n", o.run.workload.name, o.run.config.name,
+      s += fmt::format("{:<10} {:<14}  FAILED: {}\n", o.run.workload.name, o.run.config.name,
                        o.error);
       continue;
     }

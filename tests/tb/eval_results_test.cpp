@@ -157,12 +157,12 @@ TEST(EvalResults, OutcomeJsonAndTables) {
   runs[0].stats.total.segment_hits = 12;
   runs[0].stats.total.escape_filter_hits = 3;
   const std::string table = results_table(runs);
-  EXPECT_NE(table.find("gups       nested-1g      FAILED: exit status 2"), std::string::npos)
+  EXPECT_NE(table.find("gups       nested-1g       FAILED: exit status 2"), std::string::npos)
       << table;
   // gups native-4k: 10000 accesses, 1000 misses and walks, 1.5 references and 30 cycles per walk,
   // 12 segment and 3 filter hits, 3.70% overhead, 3.00% walk overhead, its own model (a reference
   // run).
-  EXPECT_NE(table.find("gups       native-4k          10000       1000       1000      1.50"
+  EXPECT_NE(table.find("gups       native-4k           10000       1000       1000      1.50"
                        "      30.0         12         3      3.70      3.00     3.00   +0.00"),
             std::string::npos)
       << table;
