@@ -8,7 +8,7 @@
 # verilator_coverage and prints the summary that docs/rtl-coverage.md records.
 #
 # Usage: scripts/rtl-coverage.sh [--translations N] [--seed S] [--build DIR] [--out DIR]
-#   defaults: 50000 translations per mode (6 modes), seed 1, build dir build, out dir
+#   defaults: 50000 translations per mode (7 modes), seed 1, build dir build, out dir
 #   build/rtl-coverage. The default runs in about 2 minutes on 2 cores: the coverage build is
 #   about 7 times slower than `mmuvp cosim`, so the issue's 200000 per mode takes about 9 minutes
 #   (it reaches the same line, branch and cover-point numbers, toggles +0.7 points:
