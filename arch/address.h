@@ -47,6 +47,17 @@ constexpr bool is_canonical(gva_t va) {
   return top == 0 || top == (~0ull >> (kVirtualAddressBits - 1));
 }
 
+// Bit 47 copied into bits 63:48: the canonical form of a 48-bit address.
+constexpr gva_t sign_extend(gva_t va) {
+  constexpr std::uint64_t kUpper = bit_range(63, kVirtualAddressBits);
+  return bit(va, kVirtualAddressBits - 1) ? (va | kUpper) : (va & ~kUpper);
+}
+
+constexpr bool is_aligned(std::uint64_t a, std::uint64_t bytes) { return (a & (bytes - 1)) == 0; }
+
+// Bytes of address space one entry of a level-`level` table (4 = PML4 .. 1 = PT) maps.
+constexpr std::uint64_t entry_span(unsigned level) { return 1ull << (kPageShift + 9 * (level - 1)); }
+
 // Index of the 9-bit table slot that level `level` (4 = PML4 .. 1 = PT) uses for `addr`.
 constexpr unsigned table_index(std::uint64_t addr, unsigned level) {
   return static_cast<unsigned>((addr >> (kPageShift + 9 * (level - 1))) & 0x1ff);

@@ -33,20 +33,9 @@ std::string flag_letters(std::uint8_t flags) {
 
 namespace {
 
-// Bytes of virtual address space one entry of `level` (4..1) covers.
-constexpr std::uint64_t entry_span(unsigned level) {
-  return 1ull << (kPageShift + 9 * (level - 1));
-}
-
 // Guest-physical address bits a 4-level EPT translates (SDM §29.3.2); a gPA above them has no
 // entry.
 constexpr unsigned kEptInputBits = 48;
-
-// Bit 47 copied into bits 63:48.
-constexpr gva_t sign_extend(gva_t va) {
-  constexpr std::uint64_t kUpper = bit_range(63, kVirtualAddressBits);
-  return bit(va, kVirtualAddressBits - 1) ? (va | kUpper) : (va & ~kUpper);
-}
 
 // "4K", "2M", "512G", or hex bytes: the span of an issue.
 std::string span_text(std::uint64_t bytes) {

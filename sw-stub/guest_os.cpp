@@ -19,9 +19,8 @@ using arch::PageSize;
 constexpr std::uint64_t k4K = arch::kPage4K;
 constexpr std::uint64_t kCacheBits = arch::pte::kPWT | arch::pte::kPCD | arch::pte::kPS;
 constexpr std::uint16_t kPcidLimit = 1u << 12;
-constexpr std::size_t kShootdownByAddressMax = 32;  // more pages: flush the whole PCID
 
-constexpr bool aligned(std::uint64_t a, std::uint64_t bytes) { return (a & (bytes - 1)) == 0; }
+using arch::is_aligned;
 
 std::optional<PageSize> fixed_size(PagePolicy p) {
   switch (p) {
@@ -67,7 +66,7 @@ GuestOs::GuestOs(GuestPlatform& platform, const GuestOsConfig& config)
       alloc_(0, 0, "guest memory"),
       frames_(platform, alloc_),
       current_(platform.bus().cores(), nullptr) {
-  if (!aligned(config.reserved_low, k4K))
+  if (!is_aligned(config.reserved_low, k4K))
     throw StubError(
         fmt::format("guest reserved low memory {:#x} is not 4 KiB aligned", config.reserved_low));
   for (const Range& r : platform.ram()) alloc_.add_memory(r);
@@ -92,7 +91,7 @@ Process* GuestOs::current(unsigned core) const {
 // ---- checks and entry helpers -------------------------------------------------------------------
 
 Range GuestOs::check_request(arch::gva_t va, std::uint64_t bytes, const char* what) const {
-  if (bytes == 0 || !aligned(va, k4K) || !aligned(bytes, k4K))
+  if (bytes == 0 || !is_aligned(va, k4K) || !is_aligned(bytes, k4K))
     throw StubError(
         fmt::format("{} of {:#x} bytes at gVA {:#x}: not a non-empty 4 KiB aligned "
                     "range",
@@ -152,24 +151,8 @@ void GuestOs::split_at(Process& p, arch::gva_t boundary) {
 }
 
 void GuestOs::shootdown(Process& p, const std::vector<Leaf>& leaves) {
-  if (leaves.empty()) return;
-  const bool global = std::any_of(leaves.begin(), leaves.end(),
-                                  [](const Leaf& l) { return (l.flags & arch::pte::kG) != 0; });
-  using arch::regs::InvOp;
-  for (unsigned core : p.cores_) {
-    if (global) {
-      mmu::invalidate(platform_.bus(), core, InvOp::kInvpcidAllGlobal);
-      ++stats_.shootdowns;
-    } else if (leaves.size() <= kShootdownByAddressMax) {
-      for (const Leaf& l : leaves) {
-        mmu::invalidate(platform_.bus(), core, InvOp::kInvpcidAddr, p.pcid_, 0, l.in);
-        ++stats_.shootdowns;
-      }
-    } else {
-      mmu::invalidate(platform_.bus(), core, InvOp::kInvpcidContext, p.pcid_);
-      ++stats_.shootdowns;
-    }
-  }
+  for (unsigned core : p.cores_)
+    stats_.shootdowns += mmu::invalidate_leaves(platform_.bus(), core, p.pcid_, leaves);
 }
 
 // ---- mapping ------------------------------------------------------------------------------------
@@ -180,7 +163,7 @@ void GuestOs::map(Process& p, arch::gva_t va, std::uint64_t bytes, PagePolicy po
   leaf_flags(flags);  // validates the flags before anything is allocated
   if (const std::optional<PageSize> s = fixed_size(policy)) {
     const std::uint64_t pb = arch::page_bytes(*s);
-    if (!aligned(va, pb) || !aligned(bytes, pb))
+    if (!is_aligned(va, pb) || !is_aligned(bytes, pb))
       throw StubError(
           fmt::format("map of {:#x} bytes at gVA {:#x} with {} pages: not aligned to "
                       "the page size",
@@ -195,7 +178,7 @@ void GuestOs::map(Process& p, arch::gva_t va, std::uint64_t bytes, PagePolicy po
       PageSize size = PageSize::k4K;
       if (const std::optional<PageSize> s = fixed_size(policy)) {
         size = *s;
-      } else if (aligned(a, arch::kPage2M) && r.hi - a >= arch::kPage2M) {
+      } else if (is_aligned(a, arch::kPage2M) && r.hi - a >= arch::kPage2M) {
         size = PageSize::k2M;
       }
       arch::gpa_t frame = 0;
@@ -282,7 +265,7 @@ arch::gpa_t GuestOs::map_primary_region(Process& p, arch::gva_t va, std::uint64_
   std::uint64_t min_align = k4K;
   if (const std::optional<PageSize> s = fixed_size(policy)) {
     min_align = arch::page_bytes(*s);
-    if (!aligned(va, min_align) || !aligned(bytes, min_align))
+    if (!is_aligned(va, min_align) || !is_aligned(bytes, min_align))
       throw StubError(fmt::format("primary region {} with {} pages: not aligned to the page size",
                                   format_range(r), arch::to_string(*s)));
   }
@@ -305,7 +288,7 @@ arch::gpa_t GuestOs::map_primary_region(Process& p, arch::gva_t va, std::uint64_
       PageSize size = PageSize::k4K;
       if (const std::optional<PageSize> s = fixed_size(policy)) {
         size = *s;
-      } else if (aligned(a, arch::kPage2M) && aligned(g, arch::kPage2M) &&
+      } else if (is_aligned(a, arch::kPage2M) && is_aligned(g, arch::kPage2M) &&
                  r.hi - a >= arch::kPage2M) {
         size = PageSize::k2M;
       }

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "arch/pte.h"
 #include "sw-stub/stub_error.h"
 
 namespace mmuvp::stub::mmu {
@@ -104,6 +107,24 @@ void invalidate(MachineBus& bus, unsigned core, regs::InvOp op, std::uint16_t pc
   write(bus, core, regs::kInvCmd,
         regs::put(regs::field::kInvOp, static_cast<std::uint64_t>(op)) |
             regs::put(regs::field::kInvPcid, pcid) | regs::put(regs::field::kInvVmid, vmid));
+}
+
+unsigned invalidate_leaves(MachineBus& bus, unsigned core, std::uint16_t pcid,
+                           const std::vector<Leaf>& leaves) {
+  constexpr std::size_t kByAddressMax = 32;  // more pages: flush the whole PCID
+  if (leaves.empty()) return 0;
+  const bool global = std::any_of(leaves.begin(), leaves.end(),
+                                  [](const Leaf& l) { return (l.flags & arch::pte::kG) != 0; });
+  if (global) {
+    invalidate(bus, core, regs::InvOp::kInvpcidAllGlobal);
+    return 1;
+  }
+  if (leaves.size() > kByAddressMax) {
+    invalidate(bus, core, regs::InvOp::kInvpcidContext, pcid);
+    return 1;
+  }
+  for (const Leaf& l : leaves) invalidate(bus, core, regs::InvOp::kInvpcidAddr, pcid, 0, l.in);
+  return static_cast<unsigned>(leaves.size());
 }
 
 }  // namespace mmuvp::stub::mmu

@@ -11,6 +11,7 @@
 #include "arch/mode.h"
 #include "arch/segment.h"
 #include "sw-stub/machine_bus.h"
+#include "sw-stub/mapping_record.h"
 
 namespace mmuvp::stub::mmu {
 
@@ -34,5 +35,11 @@ void set_ad_updates(MachineBus& bus, unsigned core, bool enable);
 // INV_ADDR (when the op takes an address) then INV_CMD.
 void invalidate(MachineBus& bus, unsigned core, arch::regs::InvOp op, std::uint16_t pcid = 0,
                 std::uint16_t vmid = 0, std::uint64_t addr = 0);
+
+// A shootdown on `core` of the translations of guest-format `leaves` tagged with `pcid`: every
+// entry, global ones too, when a leaf is global (G); else one INVPCID per address up to 32
+// leaves; else the whole PCID. Returns the invalidation commands issued.
+unsigned invalidate_leaves(MachineBus& bus, unsigned core, std::uint16_t pcid,
+                           const std::vector<Leaf>& leaves);
 
 }  // namespace mmuvp::stub::mmu

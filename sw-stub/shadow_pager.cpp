@@ -20,17 +20,6 @@ using arch::PageSize;
 constexpr std::uint64_t k4K = arch::kPage4K;
 constexpr unsigned kRootLevel = 4;
 constexpr std::uint64_t kEntries = 512;
-// Dropped shadow leaves invalidated one by one up to this many, else the whole PCID.
-constexpr std::size_t kInvalidateByAddressMax = 32;
-
-// Bytes one entry of a level-`level` table maps.
-constexpr std::uint64_t entry_span(unsigned level) { return k4K << (9 * (level - 1)); }
-
-constexpr arch::gva_t canonical(std::uint64_t a) {
-  return ((a >> 47) & 1) != 0 ? (a | 0xffff'0000'0000'0000ull) : (a & 0x0000'ffff'ffff'ffffull);
-}
-
-constexpr bool aligned(std::uint64_t a, std::uint64_t bytes) { return (a & (bytes - 1)) == 0; }
 
 // The exclusive-end Range of an inclusive span, the top byte of the address space left out
 // (every leaf is page aligned, so no leaf is missed).
@@ -59,8 +48,8 @@ void ShadowPager::table_written(arch::hpa_t hpa) {
   const std::uint64_t index = (hpa & (k4K - 1)) >> 3;
   const std::vector<TableUse> uses = it->second;  // a copy: the re-sync edits tables_
   for (const TableUse& u : uses) {
-    const arch::gva_t lo = canonical(u.base + index * entry_span(u.level));
-    sync(*u.shadow, {lo, lo + entry_span(u.level) - 1}, u.level);
+    const arch::gva_t lo = arch::sign_extend(u.base + index * arch::entry_span(u.level));
+    sync(*u.shadow, {lo, lo + arch::entry_span(u.level) - 1}, u.level);
   }
 }
 
@@ -116,7 +105,7 @@ bool ShadowPager::hidden_fault(unsigned core, arch::gva_t gva, std::uint64_t err
       return false;
     }
     if (level == 1 || arch::pte::is_leaf(e, level)) {
-      const std::uint64_t span = entry_span(level);
+      const std::uint64_t span = arch::entry_span(level);
       const arch::gva_t va = gva & ~(span - 1);
       const arch::gpa_t gpa = arch::pte::leaf_frame(e, level, kEditorPhysBits) + (gva - va);
       // The shadow lags the guest when the gPA was not backed: back it, as an EPT violation.
@@ -244,9 +233,9 @@ void ShadowPager::populate(Shadow& s, arch::gpa_t table, unsigned level, arch::g
   });
   if (!known) uses.push_back({&s, level, base});
 
-  const std::uint64_t span_bytes = entry_span(level);
+  const std::uint64_t span_bytes = arch::entry_span(level);
   for (std::uint64_t i = 0; i < kEntries; ++i) {
-    const arch::gva_t va = canonical(base + i * span_bytes);
+    const arch::gva_t va = arch::sign_extend(base + i * span_bytes);
     const arch::gva_t last = va + span_bytes - 1;
     if (last < span.lo || va > span.last) continue;
     const std::uint64_t e = read_guest(table + 8 * i);
@@ -277,18 +266,19 @@ void ShadowPager::shadow_leaf(Shadow& s, arch::gva_t va, arch::gpa_t gpa, PageSi
     PageSize piece = PageSize::k4K;
     for (PageSize p : {PageSize::k1G, PageSize::k2M}) {
       const std::uint64_t n = arch::page_bytes(p);
-      if (n <= bytes && n <= ept->bytes() && aligned(at, n) && aligned(g, n) && last - at >= n - 1) {
+      if (n <= bytes && n <= ept->bytes() && arch::is_aligned(at, n) && arch::is_aligned(g, n) &&
+          last - at >= n - 1) {
         piece = p;
         break;
       }
     }
     const std::uint64_t n = arch::page_bytes(piece);
     const arch::hpa_t hpa = ept->translate(g);
-    if (tables_.lower_bound(hpa) != tables_.end() && tables_.lower_bound(hpa)->first < hpa + n)
+    if (const auto t = tables_.lower_bound(hpa); t != tables_.end() && t->first < hpa + n)
       throw StubError(fmt::format(
           "shadow paging: guest leaf gva {:#x} maps a guest page-table frame (hpa {:#x}); a "
           "write-protected alias is not modelled",
-          at, tables_.lower_bound(hpa)->first));
+          at, t->first));
     if ((ept->flags & arch::ept::kR) != 0) {
       std::uint64_t flags = guest_flags;
       if ((ept->flags & arch::ept::kW) == 0) flags &= ~arch::pte::kRW;
@@ -303,25 +293,8 @@ void ShadowPager::shadow_leaf(Shadow& s, arch::gva_t va, arch::gpa_t gpa, PageSi
 }
 
 void ShadowPager::invalidate(Shadow& s, const std::vector<Leaf>& dropped) {
-  if (dropped.empty()) return;
-  using arch::regs::InvOp;
-  const bool global = std::any_of(dropped.begin(), dropped.end(), [](const Leaf& l) {
-    return (l.flags & arch::pte::kG) != 0;
-  });
-  for (const auto& [core, pcid] : s.cores) {
-    if (global) {
-      mmu::invalidate(bus_, core, InvOp::kInvpcidAllGlobal);
-      ++stats_.invalidations;
-    } else if (dropped.size() <= kInvalidateByAddressMax) {
-      for (const Leaf& l : dropped) {
-        mmu::invalidate(bus_, core, InvOp::kInvpcidAddr, pcid, 0, l.in);
-        ++stats_.invalidations;
-      }
-    } else {
-      mmu::invalidate(bus_, core, InvOp::kInvpcidContext, pcid);
-      ++stats_.invalidations;
-    }
-  }
+  for (const auto& [core, pcid] : s.cores)
+    stats_.invalidations += mmu::invalidate_leaves(bus_, core, pcid, dropped);
 }
 
 std::uint64_t ShadowPager::read_guest(arch::gpa_t gpa) const {

@@ -130,7 +130,6 @@ constexpr unsigned leaf_level(arch::PageSize s) {
 template <typename Format>
 class TableEditor {
  public:
-
   // Allocates and zeroes the root table. `preset_accessed`: new intermediate entries are written
   // with A already set (for counting studies without A/D write-backs).
   TableEditor(TableMemory& mem, bool preset_accessed) : mem_(mem), preset_a_(preset_accessed) {

@@ -17,10 +17,10 @@ using arch::PageSize;
 constexpr std::uint64_t k4K = arch::kPage4K;
 constexpr PageSize kSizesDown[] = {PageSize::k1G, PageSize::k2M, PageSize::k4K};
 
-constexpr bool aligned(std::uint64_t a, std::uint64_t bytes) { return (a & (bytes - 1)) == 0; }
+using arch::is_aligned;
 
 void check_pages(const Range& r, std::uint16_t vmid, const char* what) {
-  if (r.empty() || !aligned(r.lo, k4K) || !aligned(r.hi, k4K))
+  if (r.empty() || !is_aligned(r.lo, k4K) || !is_aligned(r.hi, k4K))
     throw StubError(fmt::format("VM {}: {} {} is not a non-empty 4 KiB aligned range", vmid, what,
                                 format_range(r)));
 }
@@ -31,7 +31,7 @@ void check_pages(const Range& r, std::uint16_t vmid, const char* what) {
 
 VirtualMachine::VirtualMachine(MachineBus& bus, FrameAllocator& host, const VmConfig& config)
     : bus_(bus), host_(host), config_(config), ept_mem_(bus, host) {
-  if (config.memory_bytes == 0 || !aligned(config.memory_bytes, k4K))
+  if (config.memory_bytes == 0 || !is_aligned(config.memory_bytes, k4K))
     throw StubError(fmt::format("VM {}: guest memory size {} is not a positive multiple of 4 KiB",
                                 config.vmid, config.memory_bytes));
   if (config.contiguous && !config.prefault)
@@ -164,7 +164,7 @@ bool VirtualMachine::try_back(arch::gpa_t base, PageSize size) {
       return true;
     }
     const arch::hpa_t h = blk->host_of(base);
-    if (!aligned(h, bytes)) return false;
+    if (!is_aligned(h, bytes)) return false;
     map_leaf(base, h, size);
     return true;
   }
@@ -190,7 +190,7 @@ void VirtualMachine::back_range(Range r) {
     bool backed = false;
     for (PageSize s : kSizesDown) {
       const std::uint64_t bytes = arch::page_bytes(s);
-      if (s > config_.host_pages || !ept_->has_leaf(s) || !aligned(a, bytes) || a + bytes > r.hi)
+      if (s > config_.host_pages || !ept_->has_leaf(s) || !is_aligned(a, bytes) || a + bytes > r.hi)
         continue;
       if (try_back(a, s)) {
         a += bytes;
@@ -432,7 +432,7 @@ bool VirtualMachine::compaction_step(std::uint64_t max_leaves) {
       continue;
     }
     const bool has_bad = displaced({leaf.in, leaf.in + bytes});
-    if (!aligned(target, bytes) || (has_bad && leaf.size != PageSize::k4K)) {
+    if (!is_aligned(target, bytes) || (has_bad && leaf.size != PageSize::k4K)) {
       split_leaf(leaf);
       continue;
     }
@@ -504,12 +504,14 @@ arch::regs::RegStatus VirtualMachine::GuestBus::mmio_write(unsigned core, std::u
         vm.shadow_->pcid_written(core, static_cast<std::uint16_t>(value));
       return st;
     }
-    case arch::regs::kMode:
+    case arch::regs::kMode: {
       if (!arch::mode_from_register(value)) return vm.bus_.mmio_write(core, offset, value);
       guest_mode[core] = value;
-      if (auto load = vm.shadow_->loaded(core))
-        return vm.bus_.mmio_write(core, offset, static_cast<std::uint64_t>(load->mode));
-      return vm.bus_.mmio_write(core, offset, static_cast<std::uint64_t>(arch::Mode::kNative));
+      // The hardware runs what the loaded process runs on (native before any CR3 load).
+      const auto load = vm.shadow_->loaded(core);
+      const arch::Mode hw = load ? load->mode : arch::Mode::kNative;
+      return vm.bus_.mmio_write(core, offset, static_cast<std::uint64_t>(hw));
+    }
     default:
       return vm.bus_.mmio_write(core, offset, value);
   }
@@ -533,7 +535,7 @@ void VirtualMachine::balloon_give(const std::vector<Range>& pages) {
 }
 
 Range VirtualMachine::hot_add(std::uint64_t bytes) {
-  if (bytes == 0 || !aligned(bytes, k4K))
+  if (bytes == 0 || !is_aligned(bytes, k4K))
     throw StubError(fmt::format("VM {}: hot-add of {} bytes is not a positive multiple of 4 KiB",
                                 config_.vmid, bytes));
   std::uint64_t lo = ram_.empty() ? 0 : ram_.map().rbegin()->second;

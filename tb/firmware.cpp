@@ -16,8 +16,7 @@ Firmware::Firmware(const sc_core::sc_module_name& name, tlm::Platform& platform,
       lock_("stub_lock"),
       switches_(config.cores, 0),
       exits_(config.cores, 0),
-      exit_cycles_(config.cores, 0),
-      paging_switches_(config.cores, 0) {
+      exit_cycles_(config.cores, 0) {
   SC_HAS_PROCESS(Firmware);
   SC_THREAD(setup_thread);
   SC_THREAD(done_thread);
@@ -56,14 +55,8 @@ tlm::FaultAction Firmware::on_fault(unsigned core, const arch::Fault& fault) {
   FaultResponse r = FaultResponse::kSkip;
   std::uint64_t stall_cycles = 0;
   try {
-    bool exit = false;
-    r = setup_->handle_fault(core, fault, &exit);
-    if (exit) {
-      ++exits_.at(core);
-      exit_cycles_.at(core) += config_.vm_exit_cycles;
-      stall_cycles = config_.vm_exit_cycles;
-    }
-    stall_cycles += charge_shadow_exits(core);
+    r = setup_->handle_fault(core, fault);
+    stall_cycles = charge_exits(core);
   } catch (const std::exception& e) {
     fail(std::string("firmware failed handling a fault: ") + e.what());
     r = FaultResponse::kSkip;
@@ -73,8 +66,8 @@ tlm::FaultAction Firmware::on_fault(unsigned core, const arch::Fault& fault) {
   return r == FaultResponse::kRetry ? tlm::FaultAction::kRetry : tlm::FaultAction::kSkip;
 }
 
-std::uint64_t Firmware::charge_shadow_exits(unsigned core) {
-  const std::uint64_t n = setup_->take_shadow_exits(core);
+std::uint64_t Firmware::charge_exits(unsigned core) {
+  const std::uint64_t n = setup_->take_exits(core);
   exits_.at(core) += n;
   exit_cycles_.at(core) += n * config_.vm_exit_cycles;
   return n * config_.vm_exit_cycles;
@@ -92,12 +85,10 @@ void Firmware::on_period(unsigned core) {
   lock_.lock();
   std::uint64_t stall_cycles = 0;
   try {
-    const std::size_t made = setup_->paging_switches().size();
     if (setup_->on_period(core, platform_.core_counters(core).accesses,
                           platform_.walker_stats(core).walk_mem_refs))
       ++switches_.at(core);
-    paging_switches_.at(core) += setup_->paging_switches().size() - made;
-    stall_cycles = charge_shadow_exits(core);
+    stall_cycles = charge_exits(core);
   } catch (const std::exception& e) {
     fail(std::string("firmware failed in a context switch: ") + e.what());
   }

@@ -38,7 +38,6 @@ class Firmware : public sc_core::sc_module {
   std::uint64_t context_switches(unsigned core) const { return switches_.at(core); }
   std::uint64_t vm_exits(unsigned core) const { return exits_.at(core); }
   std::uint64_t vm_exit_cycles(unsigned core) const { return exit_cycles_.at(core); }
-  std::uint64_t paging_switches(unsigned core) const { return paging_switches_.at(core); }
   WorkloadSetup* setup() { return setup_.get(); }
 
  private:
@@ -47,9 +46,9 @@ class Firmware : public sc_core::sc_module {
   tlm::FaultAction on_fault(unsigned core, const arch::Fault& fault);
   void on_period(unsigned core);
   void fail(const std::string& message);
-  // Counts the shadow-paging exits the last handler took on `core` and returns the cycles they
+  // Counts the VM exits the last handler or period took on `core` and returns the cycles they
   // cost (the caller waits them out after releasing the lock).
-  std::uint64_t charge_shadow_exits(unsigned core);
+  std::uint64_t charge_exits(unsigned core);
   void stall(std::uint64_t cycles);
 
   tlm::Platform& platform_;
@@ -58,7 +57,7 @@ class Firmware : public sc_core::sc_module {
   std::unique_ptr<WorkloadSetup> setup_;
   // The stub is not re-entrant: one core's handler at a time (a bus access may yield).
   sc_core::sc_mutex lock_;
-  std::vector<std::uint64_t> switches_, exits_, exit_cycles_, paging_switches_;
+  std::vector<std::uint64_t> switches_, exits_, exit_cycles_;
   std::string error_;
   std::chrono::steady_clock::time_point started_at_{};
 };

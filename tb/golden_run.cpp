@@ -43,10 +43,10 @@ struct GoldenCore {
   bool record = false;
   std::uint64_t exit_cost = 0;  // RunConfig::vm_exit_cycles
 
-  // The shadow-paging exits the firmware just took (counted as the platform's firmware does;
-  // the golden model keeps no time, so their cost is only tallied).
-  void count_shadow_exits(WorkloadSetup& setup, unsigned core) {
-    const std::uint64_t n = setup.take_shadow_exits(core);
+  // The VM exits the firmware just took (counted as the platform's firmware does; the golden
+  // model keeps no time, so their cost is only tallied).
+  void count_exits(WorkloadSetup& setup, unsigned core) {
+    const std::uint64_t n = setup.take_exits(core);
     stats.vm_exits += n;
     stats.vm_exit_cycles += n * exit_cost;
   }
@@ -78,13 +78,8 @@ struct GoldenCore {
         return true;
       }
       ++stats.faults;
-      bool exit = false;
-      const FaultResponse action = setup.handle_fault(core, r.fault, &exit);
-      if (exit) {
-        ++stats.vm_exits;
-        stats.vm_exit_cycles += exit_cost;
-      }
-      count_shadow_exits(setup, core);
+      const FaultResponse action = setup.handle_fault(core, r.fault);
+      count_exits(setup, core);
       if (action == FaultResponse::kSkip || attempt >= kMaxRetries) return false;
     }
   }
@@ -195,11 +190,9 @@ GoldenRunResult run_golden(const RunConfig& config,
           ++k.stats.accesses;
           if (period != 0 && ++k.since_switch == period) {
             k.since_switch = 0;
-            const std::size_t made = setup.paging_switches().size();
             if (setup.on_period(c, k.stats.accesses, k.walker.walk_mem_refs))
               ++k.stats.context_switches;
-            k.stats.paging_switches += setup.paging_switches().size() - made;
-            k.count_shadow_exits(setup, c);
+            k.count_exits(setup, c);
           }
         }
       }

@@ -173,10 +173,13 @@ struct RunStats {
 // The run's mode as users name it (`--mode`, the JSON's "mode"): a hardware mode (arch::Mode),
 // "shadow": the nested-mode VM run on shadow tables (RunConfig::shadow_paging), or "dynamic": the
 // VMM switching each process between the two (RunConfig::dynamic_paging).
+inline std::string run_mode_name(arch::Mode mode, bool shadow_paging, bool dynamic_paging) {
+  if (shadow_paging) return "shadow";
+  if (dynamic_paging) return "dynamic";
+  return std::string(arch::to_string(mode));
+}
 inline std::string run_mode_name(const RunConfig& c) {
-  if (c.shadow_paging) return "shadow";
-  if (c.dynamic_paging) return "dynamic";
-  return std::string(arch::to_string(c.mode));
+  return run_mode_name(c.mode, c.shadow_paging, c.dynamic_paging);
 }
 // Sets mode and shadow_paging from a run mode name; false when the name is unknown.
 inline bool set_run_mode(RunConfig& c, std::string_view name) {

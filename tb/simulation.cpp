@@ -380,7 +380,6 @@ std::vector<CoreStats> run_platform(const RunConfig& config,
     s.vm_exits = firmware.vm_exits(c);
     s.vm_exit_cycles = firmware.vm_exit_cycles(c);
     s.context_switches = firmware.context_switches(c);
-    s.paging_switches = firmware.paging_switches(c);
     s.cosim_compared = lockstep.compared(c);
     done += s.accesses;
     out.push_back(s);
@@ -422,6 +421,7 @@ RunStats simulate(const RunConfig& config, const ProgressFn& progress,
                      stats.caches, stats.paging_switches);
   }
 
+  for (const PagingSwitch& w : stats.paging_switches) ++stats.per_core.at(w.core).paging_switches;
   for (const CoreStats& s : stats.per_core) sum_into(stats.total, s);
   const CoreStats& t = stats.total;
   stats.mem_refs_per_walk = ratio(t.walk_mem_refs, t.walks);

@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 #include <stdexcept>
+#include <utility>
 
 #include "arch/mode.h"
 #include "sw-stub/frame_allocator.h"
@@ -136,7 +137,6 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
     throw SimulationError(fmt::format("shadow paging runs a nested-mode VM, not mode {}",
                                       arch::to_string(mode)));
   switch_interval_ = config.switch_interval;
-  hook_interval_ = period_interval(config);
   if (config.dynamic_paging) {
     stub::PagingPolicyConfig pc = config.paging_policy;
     pc.exit_cycles = static_cast<double>(config.vm_exit_cycles);
@@ -147,7 +147,8 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
     }
   }
   marks_.assign(cores_, {});
-  exits_by_core_.assign(cores_, 0);
+  shadow_exits_by_core_.assign(cores_, 0);
+  ept_exits_pending_.assign(cores_, 0);
   if (config.escaped_frames > 0 && !arch::uses_vmm_segment(mode))
     throw SimulationError(fmt::format(
         "escaped frames need the VMM segment (dual-direct or vmm-direct), not mode {}",
@@ -257,26 +258,29 @@ void WorkloadSetup::build(const RunConfig& config, const std::vector<workloads::
     shadow_exits_seen_ = vm_->shadow()->stats().exits();
 }
 
-std::uint64_t WorkloadSetup::take_shadow_exits(unsigned core) {
-  if (vm_ == nullptr || vm_->shadow() == nullptr) return 0;
-  const std::uint64_t now = vm_->shadow()->stats().exits();
-  const std::uint64_t n = now - shadow_exits_seen_;
-  shadow_exits_seen_ = now;
-  exits_by_core_.at(core) += n;
+std::uint64_t WorkloadSetup::take_exits(unsigned core) {
+  std::uint64_t n = std::exchange(ept_exits_pending_.at(core), 0);
+  if (vm_ != nullptr && vm_->shadow() != nullptr) {
+    const std::uint64_t now = vm_->shadow()->stats().exits();
+    shadow_exits_by_core_[core] += now - shadow_exits_seen_;
+    n += now - shadow_exits_seen_;
+    shadow_exits_seen_ = now;
+  }
   return n;
 }
 
 bool WorkloadSetup::on_period(unsigned core, std::uint64_t accesses, std::uint64_t walk_refs) {
   if (policy_ != nullptr) {
     // The period's counts go to the process that ran in it, in the mode it ran in.
-    // Every exit so far was taken (take_shadow_exits) by the handler or period that caused it.
+    // Every exit so far was taken (take_exits) by the handler or period that caused it. The
+    // policy weighs the shadow pager's exits (the cost of shadow paging) only.
     CoreMark& mark = marks_.at(core);
     stub::Process& p = current(core);
     stub::PagingSample& s = samples_[p.pcid()];
     s.accesses += accesses - mark.accesses;
     s.walk_refs += walk_refs - mark.walk_refs;
-    s.exits += exits_by_core_[core] - mark.exits;
-    mark = {accesses, walk_refs, exits_by_core_[core]};
+    s.exits += shadow_exits_by_core_[core] - mark.exits;
+    mark = {accesses, walk_refs, shadow_exits_by_core_[core]};
     if (s.accesses >= policy_->config().interval) {
       stub::ShadowPager& pager = *vm_->shadow();
       const stub::PagingSample done = s;
@@ -344,9 +348,7 @@ bool WorkloadSetup::switch_next(unsigned core) {
   return true;
 }
 
-FaultResponse WorkloadSetup::handle_fault(unsigned core, const arch::Fault& fault,
-                                          bool* vm_exit) {
-  if (vm_exit != nullptr) *vm_exit = false;
+FaultResponse WorkloadSetup::handle_fault(unsigned core, const arch::Fault& fault) {
   switch (fault.kind) {
     case arch::FaultKind::kGuestPageFault:
       // Shadow paging: the VMM sees the #PF first; the guest only if its own tables lack the page.
@@ -359,7 +361,7 @@ FaultResponse WorkloadSetup::handle_fault(unsigned core, const arch::Fault& faul
     case arch::FaultKind::kEptViolation:
     case arch::FaultKind::kEptMisconfig:
       if (vm_ == nullptr) return FaultResponse::kSkip;
-      if (vm_exit != nullptr) *vm_exit = true;
+      ++ept_exits_pending_.at(core);
       if (fault.kind == arch::FaultKind::kEptViolation && vm_->handle_ept_violation(fault.gpa))
         return FaultResponse::kRetry;
       return FaultResponse::kSkip;

@@ -85,21 +85,21 @@ class WorkloadSetup {
   bool switch_next(unsigned core);
 
   // A fault on `core`: a guest #PF goes to the guest OS (demand paging), an EPT violation to the
-  // VM (backing; a VM exit, counted in `vm_exit`). kRetry when the handler fixed the mapping.
-  // Under shadow paging a #PF is first the VMM's (a hidden fault, a shadow-paging exit).
-  FaultResponse handle_fault(unsigned core, const arch::Fault& fault, bool* vm_exit);
+  // VM (backing; a VM exit). kRetry when the handler fixed the mapping. Under shadow paging a #PF
+  // is first the VMM's (a hidden fault, a shadow-paging exit).
+  FaultResponse handle_fault(unsigned core, const arch::Fault& fault);
 
-  // Shadow paging (RunConfig::shadow_paging, dynamic_paging): the VM exits the shadow pager took
-  // since the last call (guest page-table stores, CR3 writes, hidden faults, paging switches),
-  // taken on `core`; those of the setup are not counted.
-  std::uint64_t take_shadow_exits(unsigned core);
+  // The VM exits `core` took since the last call: EPT violations, and under shadow or dynamic
+  // paging the shadow pager's (guest page-table stores, CR3 writes, hidden faults, paging
+  // switches). Those of the setup are not counted. The runners call it after every fault and
+  // period and charge each exit RunConfig::vm_exit_cycles.
+  std::uint64_t take_exits(unsigned core);
 
-  // The periodic work, every hook_interval() completed accesses of a core (0: none): the context
+  // The periodic work, every period_interval(config) completed accesses of a core: the context
   // switch every switch_interval accesses and, with dynamic paging, the paging policy for the
   // process that ran in the period, fed with the core's counts now (completed accesses and walk
   // memory references since the start). Returns whether the core switched processes; the paging
   // switches made are appended to paging_switches().
-  std::uint64_t hook_interval() const { return hook_interval_; }
   bool on_period(unsigned core, std::uint64_t accesses, std::uint64_t walk_refs);
   const std::vector<PagingSwitch>& paging_switches() const { return paging_switches_; }
 
@@ -119,16 +119,16 @@ class WorkloadSetup {
   std::vector<std::vector<unsigned>> runs_;  // per core: the processes it runs, in turn
   std::vector<unsigned> next_;               // per core: index into runs_ of the current one
   std::vector<arch::hpa_t> bad_frames_;
-  std::uint64_t shadow_exits_seen_ = 0;
+  std::uint64_t shadow_exits_seen_ = 0;            // the pager's count, attributed up to here
+  std::vector<std::uint64_t> shadow_exits_by_core_;  // the pager's exits, per core
+  std::vector<std::uint64_t> ept_exits_pending_;     // EPT violations not yet taken, per core
   std::uint64_t switch_interval_ = 0;
-  std::uint64_t hook_interval_ = 0;
   // Dynamic paging: the policy, each core's counts at its last period, each process's interval.
   struct CoreMark {
     std::uint64_t accesses = 0, walk_refs = 0, exits = 0;
   };
   std::unique_ptr<stub::PagingPolicy> policy_;
   std::vector<CoreMark> marks_;
-  std::vector<std::uint64_t> exits_by_core_;
   std::map<std::uint16_t, stub::PagingSample> samples_;  // by PCID
   std::vector<PagingSwitch> paging_switches_;
 };

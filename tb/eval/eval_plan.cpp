@@ -84,9 +84,7 @@ const std::vector<EvalConfig>& extra_configs() {
 }
 
 std::string run_mode_name(const EvalConfig& c) {
-  if (c.shadow_paging) return "shadow";
-  if (c.dynamic_paging) return "dynamic";
-  return std::string(arch::to_string(c.mode));
+  return tb::run_mode_name(c.mode, c.shadow_paging, c.dynamic_paging);
 }
 
 std::vector<EvalConfig> select_configs(std::string_view list) {

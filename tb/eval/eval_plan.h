@@ -39,8 +39,8 @@ const std::vector<EvalConfig>& standard_configs();
 const std::vector<EvalConfig>& extra_configs();
 
 // "all" (the standard configurations), or a comma-separated list of configuration names, standard
-// or extra (kept in the standard order, then the extras, duplicates dropped). Throws std::invalid_argument "unknown configuration 'x' (valid: ...)" or for an empty
-// list.
+// or extra (kept in the standard order, then the extras, duplicates dropped). Throws
+// std::invalid_argument "unknown configuration 'x' (valid: ...)" or for an empty list.
 std::vector<EvalConfig> select_configs(std::string_view list);
 
 // A workload of the evaluation: a generator (trace empty) or a lackey trace file.

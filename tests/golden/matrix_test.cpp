@@ -60,6 +60,8 @@ std::string camel_mode(Mode m) {
       return "VmmDirect";
     case Mode::kGuestDirect:
       return "GuestDirect";
+    case Mode::kFlatNested:
+      return "FlatNested";
   }
   return "Unknown";
 }
